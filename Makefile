@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# In a kernel tree, this directory is drivers/android/shrinkable_page_range/
+# and Kconfig decides what is built. Out of tree, build the module (and its
+# KUnit tests when the kernel has KUnit) against a configured kernel with:
+#
+#	make KDIR=/path/to/kernel/build
+
+ifneq ($(KERNELRELEASE),)
+
+ifneq ($(KBUILD_EXTMOD),)
+CONFIG_SHRINKABLE_PAGE_RANGE := m
+CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST := $(if $(CONFIG_KUNIT),m)
+endif
+
+obj-$(CONFIG_SHRINKABLE_PAGE_RANGE) += shrinkable-page-range.o
+shrinkable-page-range-y := shrinkable_page_range.o shrinker.o
+
+obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST) += tests/
+
+else
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+.PHONY: modules clean
+
+endif

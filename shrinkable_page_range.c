@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A range of pages that a driver maps read-only into one vma of one process
+ * and fills lazily. Pages that the driver stops using are not freed: they
+ * are queued on a shrinker's list_lru, and the shrinker unmaps and frees them
+ * only under memory pressure. See Documentation/shrinkable_page_range.rst.
+ *
+ * Each slot of a range is Free (no page), Available (a page on the lru) or
+ * In use (a page not on the lru). The metadata that puts a page on the lru is
+ * allocated only for resident pages and lives in page->private.
+ *
+ * Lock order:
+ *
+ *   range->insert_lock  (mutex)
+ *     mm->mmap_lock     (read)
+ *       range->lock     (spinlock)
+ *         lru lock      (the list_lru_node spinlock)
+ *
+ * range->insert_lock is what orders vm_insert_page() against the shrinker's
+ * zap of the same address: both sides hold the mmap lock only for read, so
+ * the mmap lock cannot order them. range->lock protects the slots and the
+ * lru membership of the range's pages, so a page changes state only under it.
+ *
+ * The shrinker's callback is entered with the lru lock held, the reverse of
+ * the order above, so it only ever trylocks the other three and skips the
+ * page when any of them is contended.
+ */
+
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "internal.h"
+#include "shrinkable_page_range.h"
+
+/*
+ * What a resident page needs to sit on the shrinker's lru. It is reached
+ * through page->private; page->lru is not ours to use.
+ */
+struct spr_page_meta {
+	struct list_head lru;
+	struct shrinkable_page_range *range;
+	size_t index;
+};
+
+static struct spr_page_meta *spr_page_meta(struct page *page)
+{
+	return (struct spr_page_meta *)page_private(page);
+}
+
+static unsigned long spr_page_addr(struct shrinkable_page_range *range,
+				   size_t index)
+{
+	return range->vma_addr + (index << PAGE_SHIFT);
+}
+
+static bool spr_page_on_lru(struct shrinkable_page_range *range,
+			    struct page *page)
+{
+	lockdep_assert_held(&range->lock);
+	return !list_empty(&spr_page_meta(page)->lru);
+}
+
+static void spr_lru_add(struct shrinkable_page_range *range, struct page *page)
+{
+	lockdep_assert_held(&range->lock);
+	list_lru_add(&range->shrinker->lru, &spr_page_meta(page)->lru,
+		     page_to_nid(page), NULL);
+}
+
+static void spr_lru_del(struct shrinkable_page_range *range, struct page *page)
+{
+	lockdep_assert_held(&range->lock);
+	list_lru_del(&range->shrinker->lru, &spr_page_meta(page)->lru,
+		     page_to_nid(page), NULL);
+}
+
+static struct page *spr_alloc_page(struct shrinkable_page_range *range,
+				   size_t index)
+{
+	struct spr_page_meta *meta;
+	struct page *page;
+
+	page = alloc_page(GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO);
+	if (!page)
+		goto fail;
+	meta = kmalloc(sizeof(*meta), GFP_KERNEL);
+	if (!meta) {
+		__free_page(page);
+		goto fail;
+	}
+	INIT_LIST_HEAD(&meta->lru);
+	meta->range = range;
+	meta->index = index;
+	set_page_private(page, (unsigned long)meta);
+	return page;
+
+fail:
+	atomic_long_inc(&range->shrinker->alloc_failed);
+	return NULL;
+}
+
+static void spr_free_page(struct page *page)
+{
+	kfree(spr_page_meta(page));
+	set_page_private(page, 0);
+	__free_page(page);
+}
+
+/*
+ * The vma that maps @addr, if it is still the one that was registered.
+ * munmap may free a vma once it drops the mmap lock, so the result is only
+ * valid while the caller holds that lock; it is never cached. The identity
+ * check keeps us out of a mapping that took the address over.
+ */
+static struct vm_area_struct *spr_find_vma(struct shrinkable_page_range *range,
+					   unsigned long addr)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(range->mm);
+	/* Inserts and zaps of one range are serialised by this mutex alone. */
+	lockdep_assert_held(&range->insert_lock);
+
+	if (READ_ONCE(range->vma_closed))
+		return NULL;
+	vma = vma_lookup(range->mm, addr);
+	if (!vma || vma->vm_ops != range->vm_ops ||
+	    vma->vm_private_data != range->vm_private_data ||
+	    !(vma->vm_flags & VM_MIXEDMAP))
+		return NULL;
+	return vma;
+}
+
+static int spr_insert_page(struct shrinkable_page_range *range, size_t index,
+			   struct page *page)
+{
+	unsigned long addr = spr_page_addr(range, index);
+	struct vm_area_struct *vma;
+	int ret = -ESRCH;
+
+	/*
+	 * The caller is usually not the mm's owner. If our reference were the
+	 * last one, a synchronous mmput() here could wait on the owner's exit,
+	 * which may be waiting on us: drop it from a workqueue instead.
+	 */
+	if (!mmget_not_zero(range->mm))
+		return -ESRCH;
+	mmap_read_lock(range->mm);
+	vma = spr_find_vma(range, addr);
+	if (vma)
+		ret = vm_insert_page(vma, addr, page);
+	mmap_read_unlock(range->mm);
+	mmput_async(range->mm);
+	return ret;
+}
+
+/* Make slot @index In use when it was Free as we last saw it. */
+static int spr_use_page_slow(struct shrinkable_page_range *range, size_t index)
+{
+	struct page *page, *resident;
+	int ret = 0;
+
+	page = spr_alloc_page(range, index);
+	if (!page)
+		return -ENOMEM;
+
+	mutex_lock(&range->insert_lock);
+	/* Another spr_use_range() may have filled the slot meanwhile. */
+	spin_lock(&range->lock);
+	resident = range->pages[index];
+	if (resident)
+		spr_lru_del(range, resident);
+	spin_unlock(&range->lock);
+
+	if (!resident) {
+		ret = spr_insert_page(range, index, page);
+		if (!ret) {
+			/*
+			 * No one else can have filled the slot since we
+			 * checked: slots become non-NULL only under
+			 * insert_lock, which we held throughout.
+			 */
+			spin_lock(&range->lock);
+			range->pages[index] = page;
+			spin_unlock(&range->lock);
+			page = NULL;
+		}
+	}
+	mutex_unlock(&range->insert_lock);
+
+	if (page)
+		spr_free_page(page);
+	return ret;
+}
+
+/**
+ * spr_use_range() - make pages resident and owned by the caller
+ * @range: the range
+ * @start: index of the first page
+ * @end: index after the last page
+ *
+ * Every page in [@start, @end) becomes In use: an Available page is taken off
+ * the shrinker's lru, and a Free page is allocated zeroed and inserted into
+ * the registered vma. Concurrent calls on the same pages are allowed; each
+ * returns once the pages are mapped.
+ *
+ * On failure the pages before the failing one stay In use. The caller owns
+ * them and gives them back with spr_stop_using_range(); the range cannot do
+ * it, because the caller may share a page between two of its buffers.
+ *
+ * Context: Process context; may sleep. Takes range->insert_lock, the mmap
+ * lock for read, range->lock and the lru lock.
+ * Return: 0 on success (also when @start >= @end), -EINVAL if @end is past
+ * the registered size, -ENOMEM if a page cannot be allocated or mapped, or
+ * -ESRCH if the mm has exited or the registered vma is gone or replaced.
+ */
+int spr_use_range(struct shrinkable_page_range *range, size_t start,
+		  size_t end)
+{
+	size_t index;
+	int ret = 0;
+
+	might_sleep();
+	if (start >= end)
+		return 0;
+
+	spin_lock(&range->lock);
+	if (end > range->nr_pages)
+		ret = -EINVAL;
+	else if (range->vma_closed)
+		ret = -ESRCH;
+	for (index = start; !ret && index < end; index++) {
+		struct page *page = range->pages[index];
+
+		if (page) {
+			spr_lru_del(range, page);
+			continue;
+		}
+		spin_unlock(&range->lock);
+		ret = spr_use_page_slow(range, index);
+		spin_lock(&range->lock);
+	}
+	spin_unlock(&range->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(spr_use_range);
+
+/**
+ * spr_stop_using_range() - hand resident pages to the shrinker
+ * @range: the range
+ * @start: index of the first page
+ * @end: index after the last page
+ *
+ * Every resident page in [@start, @end) becomes Available: it stays mapped
+ * and keeps its contents until the shrinker reclaims it, and spr_use_range()
+ * can take it back cheaply until then. Free pages are left alone.
+ *
+ * Context: Any context but hard irq; does not sleep. Takes range->lock and
+ * the lru lock.
+ */
+void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
+			  size_t end)
+{
+	size_t index;
+
+	if (start >= end)
+		return;
+
+	spin_lock(&range->lock);
+	if (WARN_ON_ONCE(end > range->nr_pages))
+		goto out;
+	/* Queue the last page first, so that the shrinker frees it first. */
+	for (index = end; index-- > start;) {
+		struct page *page = range->pages[index];
+
+		if (page)
+			spr_lru_add(range, page);
+	}
+out:
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_GPL(spr_stop_using_range);
+
+/**
+ * spr_page_state() - the state of one page
+ * @range: the range
+ * @index: index of the page
+ *
+ * The answer may be stale by the time the caller looks at it, unless the
+ * caller itself is what keeps the page in its state.
+ *
+ * Context: Any context but hard irq. Takes range->lock.
+ * Return: the state of page @index; %SPR_PAGE_FREE for an index past the end.
+ */
+enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
+				   size_t index)
+{
+	enum spr_page_state state = SPR_PAGE_FREE;
+	struct page *page;
+
+	spin_lock(&range->lock);
+	page = index < range->nr_pages ? range->pages[index] : NULL;
+	if (page)
+		state = spr_page_on_lru(range, page) ? SPR_PAGE_AVAILABLE :
+						       SPR_PAGE_IN_USE;
+	spin_unlock(&range->lock);
+	return state;
+}
+EXPORT_SYMBOL_GPL(spr_page_state);
+
+/* The page at @index if it is In use, otherwise NULL. */
+static struct page *spr_in_use_page(struct shrinkable_page_range *range,
+				    size_t index)
+{
+	struct page *page;
+
+	spin_lock(&range->lock);
+	page = range->pages[index];
+	if (page && spr_page_on_lru(range, page))
+		page = NULL;
+	spin_unlock(&range->lock);
+	return page;
+}
+
+typedef int (*spr_chunk_fn)(struct page *page, size_t offset, size_t len,
+			    void *cursor);
+
+/*
+ * Call @fn on each page-sized chunk of the bytes [@offset, @offset + @size),
+ * after checking that they lie inside the range. Stops at the first page that
+ * is not In use: the caller owns every page it touches, so the shrinker
+ * cannot free one under us, and anything else is the caller's bug.
+ */
+static int spr_for_each_chunk(struct shrinkable_page_range *range,
+			      size_t offset, size_t size, spr_chunk_fn fn,
+			      void *cursor)
+{
+	size_t end, nr_pages;
+	int ret;
+
+	if (!size)
+		return 0;
+	spin_lock(&range->lock);
+	nr_pages = range->nr_pages;
+	spin_unlock(&range->lock);
+	if (check_add_overflow(offset, size, &end) ||
+	    end > (nr_pages << PAGE_SHIFT))
+		return -EFAULT;
+
+	while (offset < end) {
+		size_t in_page = offset_in_page(offset);
+		size_t len = min(end - offset, PAGE_SIZE - in_page);
+		struct page *page = spr_in_use_page(range, offset >> PAGE_SHIFT);
+
+		if (!page)
+			return -EFAULT;
+		ret = fn(page, in_page, len, cursor);
+		if (ret)
+			return ret;
+		offset += len;
+	}
+	return 0;
+}
+
+static int spr_chunk_read(struct page *page, size_t offset, size_t len,
+			  void *cursor)
+{
+	char **to = cursor;
+
+	memcpy_from_page(*to, page, offset, len);
+	*to += len;
+	return 0;
+}
+
+static int spr_chunk_write(struct page *page, size_t offset, size_t len,
+			   void *cursor)
+{
+	const char **from = cursor;
+
+	memcpy_to_page(page, offset, *from, len);
+	*from += len;
+	return 0;
+}
+
+static int spr_chunk_zero(struct page *page, size_t offset, size_t len,
+			  void *cursor)
+{
+	memzero_page(page, offset, len);
+	return 0;
+}
+
+static int spr_chunk_copy_from_user(struct page *page, size_t offset,
+				    size_t len, void *cursor)
+{
+	const char __user **from = cursor;
+	unsigned long left;
+	char *kaddr;
+
+	kaddr = kmap_local_page(page);
+	left = copy_from_user(kaddr + offset, *from, len);
+	kunmap_local(kaddr);
+	flush_dcache_page(page);
+	if (left)
+		return -EFAULT;
+	*from += len;
+	return 0;
+}
+
+/**
+ * spr_copy_from_user() - copy bytes from user space into In-use pages
+ * @range: the range
+ * @offset: byte offset into the range
+ * @from: user address to copy from
+ * @size: number of bytes
+ *
+ * Context: Process context; may fault on @from and sleep.
+ * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
+ * a page they touch is not In use, or the user copy faults. The bytes before
+ * a fault may have been copied.
+ */
+int spr_copy_from_user(struct shrinkable_page_range *range, size_t offset,
+		       const void __user *from, size_t size)
+{
+	return spr_for_each_chunk(range, offset, size,
+				  spr_chunk_copy_from_user, &from);
+}
+EXPORT_SYMBOL_GPL(spr_copy_from_user);
+
+/**
+ * spr_read() - copy bytes out of In-use pages
+ * @range: the range
+ * @offset: byte offset into the range
+ * @to: kernel buffer of @size bytes
+ * @size: number of bytes
+ *
+ * Context: Any context but hard irq.
+ * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
+ * or a page they touch is not In use.
+ */
+int spr_read(struct shrinkable_page_range *range, size_t offset, void *to,
+	     size_t size)
+{
+	return spr_for_each_chunk(range, offset, size, spr_chunk_read, &to);
+}
+EXPORT_SYMBOL_GPL(spr_read);
+
+/**
+ * spr_write() - copy bytes into In-use pages
+ * @range: the range
+ * @offset: byte offset into the range
+ * @from: kernel buffer of @size bytes
+ * @size: number of bytes
+ *
+ * Context: Any context but hard irq.
+ * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
+ * or a page they touch is not In use.
+ */
+int spr_write(struct shrinkable_page_range *range, size_t offset,
+	      const void *from, size_t size)
+{
+	return spr_for_each_chunk(range, offset, size, spr_chunk_write, &from);
+}
+EXPORT_SYMBOL_GPL(spr_write);
+
+/**
+ * spr_fill_zero() - zero bytes of In-use pages
+ * @range: the range
+ * @offset: byte offset into the range
+ * @size: number of bytes
+ *
+ * Context: Any context but hard irq.
+ * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
+ * or a page they touch is not In use.
+ */
+int spr_fill_zero(struct shrinkable_page_range *range, size_t offset,
+		  size_t size)
+{
+	return spr_for_each_chunk(range, offset, size, spr_chunk_zero, NULL);
+}
+EXPORT_SYMBOL_GPL(spr_fill_zero);
+
+/* Take the page of @meta off the lru and out of its slot. */
+static struct page *spr_isolate_page(struct shrinkable_page_range *range,
+				     struct spr_page_meta *meta,
+				     struct list_lru_one *lru)
+{
+	struct page *page = range->pages[meta->index];
+
+	lockdep_assert_held(&range->lock);
+	list_lru_isolate(lru, &meta->lru);
+	range->pages[meta->index] = NULL;
+	return page;
+}
+
+/*
+ * An exited mm has torn its page tables down and can never be mapped into
+ * again, so its pages need no zap and no lock but the range's. Freeing them
+ * here keeps the shrinker from counting them forever.
+ */
+static enum lru_status spr_reclaim_page_of_dead_mm(struct spr_shrinker *s,
+						   struct spr_page_meta *meta,
+						   struct list_lru_one *lru)
+{
+	struct shrinkable_page_range *range = meta->range;
+	struct page *page;
+
+	if (!spin_trylock(&range->lock))
+		return LRU_SKIP;
+	page = spr_isolate_page(range, meta, lru);
+	spin_unlock(&range->lock);
+
+	spr_free_page(page);
+	atomic_long_inc(&s->reclaimed);
+	return LRU_REMOVED;
+}
+
+/* The last access to @range by a shrinker callback. */
+static void spr_unpin_range(struct shrinkable_page_range *range)
+{
+	/* wake_up_var() only hashes the address; it does not dereference it. */
+	if (atomic_dec_and_test(&range->shrinker_pins))
+		wake_up_var(&range->shrinker_pins);
+}
+
+/**
+ * spr_reclaim_page() - list_lru_walk() callback that frees one Available page
+ * @item: the page's &struct spr_page_meta lru entry
+ * @lru: the list that @item is on
+ * @lru_lock: the lock of @lru, held on entry and on return
+ * @cb_arg: the &struct spr_shrinker that owns the lru
+ *
+ * While @item is on the lru and @lru_lock is held, spr_destroy() cannot have
+ * finished with the range, so the range is alive. Past the point where we
+ * drop @lru_lock, it is kept alive by range->shrinker_pins instead, which
+ * spr_destroy() waits for. A mutex cannot do that job: mutex_unlock() may
+ * touch the mutex after the next owner has taken it.
+ *
+ * Return: %LRU_SKIP if a lock is contended, %LRU_REMOVED if the page was
+ * freed without dropping @lru_lock, %LRU_REMOVED_RETRY if @lru_lock was
+ * dropped and taken again (the 6.12 list_lru_walk() contract).
+ */
+enum lru_status spr_reclaim_page(struct list_head *item,
+				 struct list_lru_one *lru,
+				 spinlock_t *lru_lock, void *cb_arg)
+	__must_hold(lru_lock)
+{
+	struct spr_page_meta *meta = container_of(item, struct spr_page_meta,
+						  lru);
+	struct shrinkable_page_range *range = meta->range;
+	struct mm_struct *mm = range->mm;
+	struct spr_shrinker *s = cb_arg;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	struct page *page;
+
+	if (!mmget_not_zero(mm))
+		return spr_reclaim_page_of_dead_mm(s, meta, lru);
+	if (!mutex_trylock(&range->insert_lock))
+		goto err_mmput;
+	if (!mmap_read_trylock(mm))
+		goto err_mutex;
+	if (!spin_trylock(&range->lock))
+		goto err_mmap;
+
+	page = spr_isolate_page(range, meta, lru);
+	addr = spr_page_addr(range, meta->index);
+	atomic_inc(&range->shrinker_pins);
+	spin_unlock(&range->lock);
+	spin_unlock(lru_lock);
+
+	/* Zap before the mutex goes, so no insert can find a stale pte. */
+	vma = spr_find_vma(range, addr);
+	if (vma)
+		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+	mmap_read_unlock(mm);
+	mutex_unlock(&range->insert_lock);
+	spr_unpin_range(range);
+
+	mmput_async(mm);
+	spr_free_page(page);
+	atomic_long_inc(&s->reclaimed);
+	spin_lock(lru_lock);
+	return LRU_REMOVED_RETRY;
+
+err_mmap:
+	mmap_read_unlock(mm);
+err_mutex:
+	mutex_unlock(&range->insert_lock);
+err_mmput:
+	/* Atomic-safe: the final put is deferred to a workqueue. */
+	mmput_async(mm);
+	return LRU_SKIP;
+}
+
+/**
+ * spr_register_vma() - attach a range to the vma that maps it
+ * @range: the range
+ * @vma: the vma, from the driver's mmap handler
+ *
+ * Call this from the driver's mmap handler, after it has set vm_ops and
+ * vm_private_data: they are recorded as the vma's identity, and later inserts
+ * and zaps only touch a vma that still has them. The range covers the first
+ * min(vma size, %SPR_MAX_BYTES) bytes of the vma. Sets %VM_MIXEDMAP, which
+ * needs the mmap lock held for write, as it is in an mmap handler.
+ *
+ * Context: Process context, mmap lock held for write.
+ * Return: the number of pages in the range, -EINVAL if @vma is not in the
+ * range's mm or covers no page, -EBUSY if a vma was registered before, or
+ * -ENOMEM.
+ */
+int spr_register_vma(struct shrinkable_page_range *range,
+		     struct vm_area_struct *vma)
+{
+	size_t bytes = min(vma->vm_end - vma->vm_start, (unsigned long)SPR_MAX_BYTES);
+	size_t nr_pages = bytes >> PAGE_SHIFT;
+	struct page **pages;
+	int ret = 0;
+
+	if (vma->vm_mm != range->mm || !nr_pages)
+		return -EINVAL;
+	mmap_assert_write_locked(vma->vm_mm);
+
+	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	spin_lock(&range->lock);
+	if (range->nr_pages || range->vma_closed) {
+		ret = -EBUSY;
+	} else {
+		range->pages = pages;
+		range->nr_pages = nr_pages;
+		range->vma_addr = vma->vm_start;
+		range->vm_ops = vma->vm_ops;
+		range->vm_private_data = vma->vm_private_data;
+	}
+	spin_unlock(&range->lock);
+	if (ret) {
+		kvfree(pages);
+		return ret;
+	}
+
+	vm_flags_set(vma, VM_MIXEDMAP);
+	return nr_pages;
+}
+EXPORT_SYMBOL_GPL(spr_register_vma);
+
+/**
+ * spr_vma_close() - tell the range that its vma is going away
+ * @range: the range
+ *
+ * For the driver's vm_ops->close. Nothing is inserted into the range's vma
+ * after this, and spr_use_range() fails with -ESRCH. Pages stay allocated
+ * until the shrinker or spr_destroy() frees them.
+ *
+ * Context: Any context but hard irq. Takes range->lock.
+ */
+void spr_vma_close(struct shrinkable_page_range *range)
+{
+	spin_lock(&range->lock);
+	WRITE_ONCE(range->vma_closed, true);
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_GPL(spr_vma_close);
+
+/**
+ * spr_init() - initialise a range for the current process
+ * @range: the range, embedded in the caller's structure
+ * @s: a registered shrinker to hand Available pages to
+ *
+ * The range belongs to current's mm, which it pins with mmgrab() until
+ * spr_destroy(). It has no pages until spr_register_vma().
+ *
+ * Context: Process context.
+ * Return: 0, or -ESRCH if current has no mm.
+ */
+int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return -ESRCH;
+
+	*range = (struct shrinkable_page_range) {
+		.shrinker = s,
+		.mm = mm,
+		.pid = task_tgid_nr(current),
+	};
+	mmgrab(mm);
+	mutex_init(&range->insert_lock);
+	spin_lock_init(&range->lock);
+	atomic_set(&range->shrinker_pins, 0);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(spr_init);
+
+/**
+ * spr_destroy() - free every page of a range and release its mm
+ * @range: the range
+ *
+ * Takes every page off the shrinker's lru, waits for shrinker callbacks that
+ * are still working on this range, then frees the pages, the slot array and
+ * the mm reference. A concurrent shrinker is fine; any other call on @range
+ * must have returned, and none may follow.
+ *
+ * Context: Process context; may sleep.
+ */
+void spr_destroy(struct shrinkable_page_range *range)
+{
+	struct page **pages;
+	size_t nr_pages, index;
+
+	might_sleep();
+	spin_lock(&range->lock);
+	pages = range->pages;
+	nr_pages = range->nr_pages;
+	for (index = 0; index < nr_pages; index++)
+		if (pages[index])
+			spr_lru_del(range, pages[index]);
+	range->pages = NULL;
+	range->nr_pages = 0;
+	spin_unlock(&range->lock);
+
+	/*
+	 * No callback can find our pages on the lru now, but one that
+	 * isolated a page before the loop may still hold our locks.
+	 */
+	wait_var_event(&range->shrinker_pins,
+		       !atomic_read(&range->shrinker_pins));
+
+	for (index = 0; index < nr_pages; index++)
+		if (pages[index])
+			spr_free_page(pages[index]);
+	kvfree(pages);
+	mmdrop(range->mm);
+	range->mm = NULL;
+}
+EXPORT_SYMBOL_GPL(spr_destroy);
+
+MODULE_DESCRIPTION("Lazily populated page ranges reclaimed by a shrinker");
+MODULE_LICENSE("GPL");

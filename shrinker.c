@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The shrinker that reclaims Available pages of shrinkable page ranges.
+ *
+ * One list_lru holds the Available pages of every range on the shrinker. The
+ * per-page work, including the locking, is spr_reclaim_page() in
+ * shrinkable_page_range.c.
+ */
+
+#include <linux/list_lru.h>
+#include <linux/module.h>
+#include <linux/shrinker.h>
+
+#include "internal.h"
+#include "shrinker.h"
+
+/* Keeps lockdep from mixing our lru locks up with other list_lrus'. */
+static struct lock_class_key spr_lru_key;
+
+static unsigned long spr_shrink_count(struct shrinker *shrink,
+				      struct shrink_control *sc)
+{
+	return spr_shrinker_count(shrink->private_data);
+}
+
+static unsigned long spr_shrink_scan(struct shrinker *shrink,
+				     struct shrink_control *sc)
+{
+	return spr_shrinker_scan(shrink->private_data, sc->nr_to_scan);
+}
+
+/**
+ * spr_shrinker_register() - set up a shrinker and register it
+ * @s: the shrinker, embedded or static
+ * @name: name shown in debugfs and in shrinker tracepoints
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or a negative errno: -ENOMEM when memory is short.
+ */
+int spr_shrinker_register(struct spr_shrinker *s, const char *name)
+{
+	int ret;
+
+	ret = __list_lru_init(&s->lru, false, &spr_lru_key, NULL);
+	if (ret)
+		return ret;
+
+	s->shrinker = shrinker_alloc(0, "%s", name);
+	if (!s->shrinker) {
+		list_lru_destroy(&s->lru);
+		return -ENOMEM;
+	}
+	atomic_long_set(&s->reclaimed, 0);
+	atomic_long_set(&s->alloc_failed, 0);
+	s->shrinker->count_objects = spr_shrink_count;
+	s->shrinker->scan_objects = spr_shrink_scan;
+	s->shrinker->private_data = s;
+	shrinker_register(s->shrinker);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(spr_shrinker_register);
+
+/**
+ * spr_shrinker_unregister() - unregister a shrinker and free its lru
+ * @s: the shrinker
+ *
+ * Every range that uses @s must have been destroyed with spr_destroy().
+ * Waits for running scans to finish.
+ *
+ * Context: Process context; may sleep.
+ */
+void spr_shrinker_unregister(struct spr_shrinker *s)
+{
+	shrinker_free(s->shrinker);
+	s->shrinker = NULL;
+	WARN_ON_ONCE(list_lru_count(&s->lru));
+	list_lru_destroy(&s->lru);
+}
+EXPORT_SYMBOL_GPL(spr_shrinker_unregister);
+
+/**
+ * spr_shrinker_count() - number of Available pages
+ * @s: the shrinker
+ *
+ * Context: Any context.
+ * Return: the number of pages on @s's lru, over all ranges and nodes.
+ */
+unsigned long spr_shrinker_count(struct spr_shrinker *s)
+{
+	return list_lru_count(&s->lru);
+}
+EXPORT_SYMBOL_GPL(spr_shrinker_count);
+
+/**
+ * spr_shrinker_scan() - reclaim Available pages, as memory pressure would
+ * @s: the shrinker
+ * @nr_to_scan: how many lru entries to look at
+ *
+ * Each page looked at is unmapped from user space and freed, unless one of
+ * the locks it needs is contended; then it is skipped and stays Available.
+ *
+ * Context: Process context; may sleep.
+ * Return: the number of pages freed.
+ */
+unsigned long spr_shrinker_scan(struct spr_shrinker *s,
+				unsigned long nr_to_scan)
+{
+	return list_lru_walk(&s->lru, spr_reclaim_page, s, nr_to_scan);
+}
+EXPORT_SYMBOL_GPL(spr_shrinker_scan);
