@@ -16,7 +16,7 @@ endif
 obj-$(CONFIG_SHRINKABLE_PAGE_RANGE) += shrinkable-page-range.o
 shrinkable-page-range-y := shrinkable_page_range.o shrinker.o
 
-obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST) += tests/
+obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST) += tests/shrinkable_page_range_kunit.o
 
 else
 

@@ -328,18 +328,17 @@ static struct page *spr_in_use_page(struct shrinkable_page_range *range,
 	return page;
 }
 
-typedef int (*spr_chunk_fn)(struct page *page, size_t offset, size_t len,
-			    void *cursor);
-
 /*
- * Call @fn on each page-sized chunk of the bytes [@offset, @offset + @size),
+ * Call @fn on each page-sized chunk of the @size bytes at @offset,
  * after checking that they lie inside the range. Stops at the first page that
  * is not In use: the caller owns every page it touches, so the shrinker
  * cannot free one under us, and anything else is the caller's bug.
  */
-static int spr_for_each_chunk(struct shrinkable_page_range *range,
-			      size_t offset, size_t size, spr_chunk_fn fn,
-			      void *cursor)
+static int spr_walk_chunks(struct shrinkable_page_range *range,
+			   size_t offset, size_t size,
+			   int (*fn)(struct page *page, size_t offset,
+				     size_t len, void *cursor),
+			   void *cursor)
 {
 	size_t end, nr_pages;
 	int ret;
@@ -427,8 +426,8 @@ static int spr_chunk_copy_from_user(struct page *page, size_t offset,
 int spr_copy_from_user(struct shrinkable_page_range *range, size_t offset,
 		       const void __user *from, size_t size)
 {
-	return spr_for_each_chunk(range, offset, size,
-				  spr_chunk_copy_from_user, &from);
+	return spr_walk_chunks(range, offset, size,
+			       spr_chunk_copy_from_user, &from);
 }
 EXPORT_SYMBOL_GPL(spr_copy_from_user);
 
@@ -446,7 +445,7 @@ EXPORT_SYMBOL_GPL(spr_copy_from_user);
 int spr_read(struct shrinkable_page_range *range, size_t offset, void *to,
 	     size_t size)
 {
-	return spr_for_each_chunk(range, offset, size, spr_chunk_read, &to);
+	return spr_walk_chunks(range, offset, size, spr_chunk_read, &to);
 }
 EXPORT_SYMBOL_GPL(spr_read);
 
@@ -464,7 +463,7 @@ EXPORT_SYMBOL_GPL(spr_read);
 int spr_write(struct shrinkable_page_range *range, size_t offset,
 	      const void *from, size_t size)
 {
-	return spr_for_each_chunk(range, offset, size, spr_chunk_write, &from);
+	return spr_walk_chunks(range, offset, size, spr_chunk_write, &from);
 }
 EXPORT_SYMBOL_GPL(spr_write);
 
@@ -481,7 +480,7 @@ EXPORT_SYMBOL_GPL(spr_write);
 int spr_fill_zero(struct shrinkable_page_range *range, size_t offset,
 		  size_t size)
 {
-	return spr_for_each_chunk(range, offset, size, spr_chunk_zero, NULL);
+	return spr_walk_chunks(range, offset, size, spr_chunk_zero, NULL);
 }
 EXPORT_SYMBOL_GPL(spr_fill_zero);
 
@@ -496,28 +495,6 @@ static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 	list_lru_isolate(lru, &meta->lru);
 	range->pages[meta->index] = NULL;
 	return page;
-}
-
-/*
- * An exited mm has torn its page tables down and can never be mapped into
- * again, so its pages need no zap and no lock but the range's. Freeing them
- * here keeps the shrinker from counting them forever.
- */
-static enum lru_status spr_reclaim_page_of_dead_mm(struct spr_shrinker *s,
-						   struct spr_page_meta *meta,
-						   struct list_lru_one *lru)
-{
-	struct shrinkable_page_range *range = meta->range;
-	struct page *page;
-
-	if (!spin_trylock(&range->lock))
-		return LRU_SKIP;
-	page = spr_isolate_page(range, meta, lru);
-	spin_unlock(&range->lock);
-
-	spr_free_page(page);
-	atomic_long_inc(&s->reclaimed);
-	return LRU_REMOVED;
 }
 
 /* The last access to @range by a shrinker callback. */
@@ -542,8 +519,9 @@ static void spr_unpin_range(struct shrinkable_page_range *range)
  * touch the mutex after the next owner has taken it.
  *
  * Return: %LRU_SKIP if a lock is contended, %LRU_REMOVED if the page was
- * freed without dropping @lru_lock, %LRU_REMOVED_RETRY if @lru_lock was
- * dropped and taken again (the 6.12 list_lru_walk() contract).
+ * freed without dropping @lru_lock (its mm has exited), %LRU_REMOVED_RETRY
+ * if @lru_lock was dropped and taken again (the 6.12 list_lru_walk()
+ * contract: the callback re-takes the lock itself).
  */
 enum lru_status spr_reclaim_page(struct list_head *item,
 				 struct list_lru_one *lru,
@@ -559,8 +537,21 @@ enum lru_status spr_reclaim_page(struct list_head *item,
 	unsigned long addr;
 	struct page *page;
 
-	if (!mmget_not_zero(mm))
-		return spr_reclaim_page_of_dead_mm(s, meta, lru);
+	if (!mmget_not_zero(mm)) {
+		/*
+		 * An exited mm has torn its page tables down and can never
+		 * be mapped into again, so its pages need no zap and no lock
+		 * but ours. Freeing them keeps the shrinker from counting
+		 * them forever.
+		 */
+		if (!spin_trylock(&range->lock))
+			return LRU_SKIP;
+		page = spr_isolate_page(range, meta, lru);
+		spin_unlock(&range->lock);
+		spr_free_page(page);
+		atomic_long_inc(&s->reclaimed);
+		return LRU_REMOVED;
+	}
 	if (!mutex_trylock(&range->insert_lock))
 		goto err_mmput;
 	if (!mmap_read_trylock(mm))
@@ -687,11 +678,10 @@ int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s)
 	if (!mm)
 		return -ESRCH;
 
-	*range = (struct shrinkable_page_range) {
-		.shrinker = s,
-		.mm = mm,
-		.pid = task_tgid_nr(current),
-	};
+	memset(range, 0, sizeof(*range));
+	range->shrinker = s;
+	range->mm = mm;
+	range->pid = task_tgid_nr(current);
 	mmgrab(mm);
 	mutex_init(&range->insert_lock);
 	spin_lock_init(&range->lock);

@@ -7,17 +7,13 @@
 #define _SHRINKABLE_PAGE_RANGE_H
 
 #include <linux/atomic.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "shrinker.h"
-
-struct mm_struct;
-struct page;
-struct vm_area_struct;
-struct vm_operations_struct;
 
 /* The largest range that one vma can back, as in binder. */
 #define SPR_MAX_BYTES	SZ_4M
@@ -60,8 +56,8 @@ struct shrinkable_page_range {
 	struct spr_shrinker *shrinker;
 	struct mm_struct *mm;
 	pid_t pid;
-	struct mutex insert_lock;
-	spinlock_t lock;
+	struct mutex insert_lock;	/* orders inserts against zaps */
+	spinlock_t lock;		/* protects the slots and lru state */
 	struct page **pages;
 	size_t nr_pages;
 	unsigned long vma_addr;

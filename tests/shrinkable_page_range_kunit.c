@@ -89,12 +89,13 @@ static void spr_test_shrinker_release(void *data)
 static struct spr_shrinker *spr_test_shrinker(struct kunit *test)
 {
 	struct spr_shrinker *s;
+	int ret;
 
 	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, spr_shrinker_register(s, "spr-kunit"), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				spr_test_shrinker_release, s), 0);
+	ret = kunit_add_action_or_reset(test, spr_test_shrinker_release, s);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	return s;
 }
 
@@ -119,6 +120,7 @@ spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
 		   const struct vm_operations_struct *vm_ops)
 {
 	struct spr_test_range *tr;
+	int ret;
 
 	tr = kunit_kzalloc(test, sizeof(*tr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, tr);
@@ -133,8 +135,8 @@ spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
 		KUNIT_FAIL_AND_ABORT(test, "anon_inode_getfile: %ld",
 				     PTR_ERR(tr->file));
 	}
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				spr_test_range_release, tr), 0);
+	ret = kunit_add_action_or_reset(test, spr_test_range_release, tr);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	return tr;
 }
 
@@ -496,6 +498,7 @@ static void spr_test_errors_bounds(struct kunit *test)
 		SPR_PAGE_IN_USE, SPR_PAGE_IN_USE, SPR_PAGE_FREE, SPR_PAGE_FREE,
 	};
 	size_t end = DATA_PAGES << PAGE_SHIFT;
+	const void __user *free_page_uaddr;
 	struct spr_test_range *tr;
 	u8 byte = 0;
 
@@ -531,8 +534,9 @@ static void spr_test_errors_bounds(struct kunit *test)
 	/* A faulting user pointer. */
 	KUNIT_EXPECT_EQ(test, spr_copy_from_user(&tr->range, 0, NULL, 8),
 			-EFAULT);
+	free_page_uaddr = (const void __user *)spr_test_uaddr(tr, 2);
 	KUNIT_EXPECT_EQ(test, spr_copy_from_user(&tr->range, 0,
-			(const void __user *)spr_test_uaddr(tr, 2), 8), -EFAULT);
+						 free_page_uaddr, 8), -EFAULT);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, DATA_PAGES),
 			SPR_PAGE_FREE);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, SIZE_MAX),
@@ -624,7 +628,7 @@ static void spr_test_register_foreign_mm(struct kunit *test)
 	task = kthread_run(spr_test_foreign_map_fn, &f, "spr-kunit-foreign");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	while (READ_ONCE(f.ret) == 1)
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_EXPECT_EQ(test, f.ret, -EINVAL);
 	KUNIT_EXPECT_EQ(test, f.tr->nr_pages, 0);
 }
@@ -684,6 +688,7 @@ static void spr_test_faults_restore(void *data)
 static void spr_test_faults_arm(struct kunit *test)
 {
 	struct spr_test_faults *f;
+	int ret;
 
 	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, f);
@@ -711,8 +716,8 @@ static void spr_test_faults_arm(struct kunit *test)
 	*f->page_ignore_reclaim = false;
 	*f->page_ignore_highmem = false;
 	*f->page_min_order = 0;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				spr_test_faults_restore, f), 0);
+	ret = kunit_add_action_or_reset(test, spr_test_faults_restore, f);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 }
 
 static void spr_test_enomem(struct kunit *test)
@@ -1069,7 +1074,7 @@ static void spr_test_mm_exited(struct kunit *test)
 	 * last it does with the range, so wait for that.
 	 */
 	for (i = 0; i < 5000 && !READ_ONCE(tr->range.vma_closed); i++)
-		msleep(1);
+		usleep_range(1000, 2000);
 	KUNIT_ASSERT_TRUE(test, READ_ONCE(tr->range.vma_closed));
 	KUNIT_ASSERT_EQ(test, atomic_read(&tr->range.mm->mm_users), 0);
 
@@ -1223,7 +1228,7 @@ static void spr_test_race_use_stop_scan(struct kunit *test)
 		   atomic_long_read(&race.ops), atomic_long_read(&race.reclaimed));
 }
 
-#define TEARDOWN_ROUNDS	40
+#define TEARDOWN_ROUNDS	60
 
 struct spr_teardown {
 	struct spr_shrinker *s;
@@ -1265,10 +1270,13 @@ static void spr_test_destroy_while_scanning(struct kunit *test)
 			KUNIT_FAIL(test, "round %d: map or use failed", round);
 			break;
 		}
-		/* Half of the rounds race the shrinker's zap with munmap. */
+		/*
+		 * On a uniprocessor kernel the scanner runs only when we
+		 * sleep: let it reclaim in some rounds, and race it in others.
+		 */
 		spr_stop_using_range(&tr->range, 0, 16);
-		if (round & 1)
-			cond_resched();
+		if (round % 3 == 0)
+			usleep_range(100, 200);
 		vm_munmap(tr->addr, 16 << PAGE_SHIFT);
 		spr_test_range_destroy(tr);
 	}
@@ -1304,6 +1312,7 @@ static struct kunit_suite spr_test_suite = {
 	.name = "shrinkable_page_range",
 	.test_cases = spr_test_cases,
 };
+
 kunit_test_suite(spr_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for shrinkable page ranges");

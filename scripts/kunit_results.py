@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Count the results of a kunit.py run and check its kernel log.
+
+    kunit_results.py RESULTS.json TEST.log
+
+Prints every test case that did not pass, every kernel report in the log
+(lockdep, KASAN, UBSAN, WARNING, BUG, Oops, ...) with its context, and a
+last line "passed failed skipped" for the caller. Exits 1 when a case
+failed, no case ran, or the log has a report. The one WARN_ON_ONCE that the
+suite provokes on purpose is accepted only after the suite's marker line,
+only from spr_stop_using_range(), and only once.
+"""
+import json
+import re
+import sys
+
+REPORT = re.compile(
+    r"WARNING:|BUG:|BUG |Oops|KASAN|UBSAN|KCSAN|kernel BUG|Kernel panic|"
+    r"INFO: |general protection fault|refcount_t:|list_(add|del) corruption|"
+    r"ODEBUG:|kmemleak:.*unreferenced|DEBUG_LOCKS_WARN_ON|"
+    r"possible (circular|recursive) locking|inconsistent lock state|"
+    r"sleeping function called from invalid context|scheduling while atomic")
+EXPECTED_MARKER = "spr-kunit: expecting one WARN_ON_ONCE from spr_stop_using_range"
+EXPECTED_WARN = re.compile(
+    r"WARNING: CPU: \d+ PID: \d+ at \S*shrinkable_page_range\.c:\d+ "
+    r"spr_stop_using_range\+")
+
+
+def count(group, totals):
+    for case in group.get("test_cases", []):
+        status = case.get("status")
+        key = {"PASS": "passed", "SKIP": "skipped"}.get(status, "failed")
+        totals[key] += 1
+        if key != "passed":
+            print(f"kunit: {group['name']}.{case['name']}: {status}")
+    for sub in group.get("sub_groups", []):
+        count(sub, totals)
+
+
+def check_log(lines):
+    bad = 0
+    marker_seen = expected_used = False
+    for i, line in enumerate(lines):
+        if EXPECTED_MARKER in line:
+            marker_seen = True
+            continue
+        if not REPORT.search(line):
+            continue
+        # The stack dump that follows the accepted WARN repeats nothing
+        # that matches, so accepting the one line is enough.
+        if marker_seen and not expected_used and EXPECTED_WARN.search(line):
+            expected_used = True
+            continue
+        bad += 1
+        print("kernel report in the log:")
+        for ctx in lines[max(0, i - 2):i + 12]:
+            print("    " + ctx.rstrip())
+    return bad
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    try:
+        with open(sys.argv[1]) as f:
+            count(json.load(f), totals)
+    except (OSError, ValueError) as e:
+        print(f"kunit: no results: {e}")
+    try:
+        with open(sys.argv[2], errors="replace") as f:
+            reports = check_log(f.readlines())
+    except OSError as e:
+        print(f"kunit: no kernel log: {e}")
+        reports = 1
+    print(f"{totals['passed']} {totals['failed']} {totals['skipped']}")
+    ok = totals["failed"] == 0 and totals["passed"] > 0 and reports == 0
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

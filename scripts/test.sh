@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test of shrinkable_page_range:
+#   - checkpatch --strict on every C source and header,
+#   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
+#     clang (LLVM=1), both out of tree with "make KDIR=...",
+#   - the KUnit suite in-tree on UML, with lockdep, KASAN and the other
+#     debug options of tests/.kunitconfig; a kernel report in the log fails
+#     the run even when every case passes.
+#
+# On a fresh Debian machine it installs what it needs with apt-get, and it
+# caches the kernel tree and the builds under $SPR_CACHE
+# (~/.cache/shrinkable_page_range). The last line it prints is
+# "kunit: N passed, N failed"; it exits non-zero when anything failed.
+
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LOGS=$SPR_CACHE/logs
+mkdir -p "$LOGS"
+static_passed=0
+static_failed=0
+
+# Record the result of one static check; $2 is its log.
+static_result() {
+	local name=$1 log=$2 status=$3
+	if [ "$status" -eq 0 ]; then
+		static_passed=$((static_passed + 1))
+		printf 'PASS  %s\n' "$name"
+	else
+		static_failed=$((static_failed + 1))
+		printf 'FAIL  %s (log: %s)\n' "$name" "$log"
+		sed -n '1,40p' "$log" | sed 's/^/      /'
+	fi
+}
+
+check_checkpatch() {
+	local log=$LOGS/checkpatch.log files
+	mapfile -t files < <(cd "$SPR_REPO" && git ls-files '*.c' '*.h' 2>/dev/null ||
+			     find . -name '*.[ch]' -printf '%P\n')
+	(cd "$SPR_REPO" && perl "$SPR_KSRC/scripts/checkpatch.pl" --strict \
+		--no-tree --terse --show-types -f "${files[@]}") >"$log" 2>&1
+	! grep -qE 'ERROR|WARNING|CHECK' "$log"
+	static_result "checkpatch --strict (${#files[@]} files)" "$log" $?
+}
+
+# A configured x86_64 tree in $1 that external modules can build against.
+prepare_x86_tree() {
+	local out=$1
+	shift
+	[ -f "$out/.spr-prepared" ] && return 0
+	spr_log "preparing an x86_64 kernel tree in $out ($*)"
+	mkdir -p "$out"
+	make -C "$SPR_KSRC" O="$out" ARCH=x86_64 "$@" defconfig >/dev/null &&
+	"$SPR_KSRC/scripts/config" --file "$out/.config" \
+		-m KUNIT -e DEBUG_FS -e FAULT_INJECTION \
+		-e FAULT_INJECTION_DEBUG_FS -e FAILSLAB -e FAIL_PAGE_ALLOC &&
+	make -C "$SPR_KSRC" O="$out" ARCH=x86_64 "$@" olddefconfig >/dev/null &&
+	make -C "$SPR_KSRC" O="$out" ARCH=x86_64 "$@" -j"$SPR_JOBS" \
+		modules_prepare >"$out/prepare.log" 2>&1 &&
+	touch "$out/.spr-prepared"
+}
+
+# Build the module out of tree against $2, with the make options after it.
+check_build() {
+	local name=$1 tree=$2 log=$LOGS/build-$1.log mod=$SPR_BUILD/extmod-$1
+	shift 2
+	if ! prepare_x86_tree "$tree" "$@"; then
+		echo "cannot prepare $tree; see $tree/prepare.log" >"$log"
+		static_result "W=1 build ($name)" "$log" 1
+		return
+	fi
+	spr_copy_module "$mod"
+	# Force a full rebuild so that every warning is seen again.
+	make -C "$mod" KDIR="$tree" "$@" clean >/dev/null 2>&1
+	# A modules_prepare tree has no vmlinux symbols to resolve against;
+	# that is checked against Debian's headers instead.
+	make -C "$mod" KDIR="$tree" ARCH=x86_64 W=1 KBUILD_MODPOST_WARN=1 \
+		"$@" -j"$SPR_JOBS" >"$log" 2>&1
+	local status=$?
+	if [ $status -eq 0 ] && grep -qE 'warning:|error:' "$log"; then
+		status=1
+	fi
+	[ $status -eq 0 ] && { [ -f "$mod/shrinkable-page-range.ko" ] &&
+		[ -f "$mod/tests/shrinkable_page_range_kunit.ko" ] || status=1; }
+	static_result "W=1 build, out of tree ($name $*)" "$log" $status
+}
+
+run_kunit() {
+	local build=$SPR_BUILD/kunit-uml json=$LOGS/kunit-uml.json
+	local log=$LOGS/kunit-uml.log counts
+	mkdir -p "$build"
+	rm -f "$json"
+	spr_log "KUnit on UML (build and run; the first build takes minutes)"
+	(cd "$SPR_KSRC" && python3 tools/testing/kunit/kunit.py run \
+		--kunitconfig="$SPR_REPO/tests/.kunitconfig" \
+		--build_dir="$build" --jobs="$SPR_JOBS" --timeout=1800 \
+		--json="$json") >"$log" 2>&1
+	local kunit_status=$?
+	grep -E '^\[..:..:..\] \[(PASSED|FAILED|SKIPPED)\]' "$log" |
+		sed 's/^\[..:..:..\] /  /'
+	# kunit.py shows the suite's own figures only for failed cases.
+	grep -E '# spr_test_[a-z_]+: [a-z_]+( check)?:' "$build/test.log" |
+		sed 's/^ *# /  /'
+	counts=$(python3 "$SPR_REPO/scripts/kunit_results.py" "$json" \
+		 "$build/test.log" | tee "$LOGS/kunit-check.log" | tail -n 1)
+	local check_status=$?
+	sed '$d' "$LOGS/kunit-check.log"
+	read -r kunit_passed kunit_failed kunit_skipped <<<"$counts"
+	if [ "$kunit_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
+		# A clean log is part of passing: count a report as a failure.
+		if [ "$kunit_failed" -eq 0 ]; then
+			kunit_failed=1
+			echo "kunit: the run failed although no case did; see $log"
+			tail -n 20 "$log" | sed 's/^/      /'
+		fi
+	fi
+}
+
+spr_build_deps sparse clang lld llvm
+spr_kernel_source
+spr_install_in_tree
+
+kunit_passed=0
+kunit_failed=0
+kunit_skipped=0
+check_checkpatch
+check_build gcc "$SPR_BUILD/x86-gcc" C=2
+check_build clang "$SPR_BUILD/x86-clang" LLVM=1
+run_kunit
+
+echo "static checks: $static_passed passed, $static_failed failed"
+[ "$kunit_skipped" -eq 0 ] || echo "kunit: $kunit_skipped skipped"
+echo "kunit: $kunit_passed passed, $kunit_failed failed"
+[ "$static_failed" -eq 0 ] && [ "$kunit_failed" -eq 0 ]
