@@ -10,12 +10,16 @@ ifneq ($(KERNELRELEASE),)
 
 ifneq ($(KBUILD_EXTMOD),)
 CONFIG_SHRINKABLE_PAGE_RANGE := m
+CONFIG_SHRINKABLE_PAGE_RANGE_TEST_DRIVER := m
 CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST := $(if $(CONFIG_KUNIT),m)
 endif
 
 obj-$(CONFIG_SHRINKABLE_PAGE_RANGE) += shrinkable-page-range.o
 shrinkable-page-range-y := shrinkable_page_range.o shrinker.o
+# define_trace.h includes spr_trace.h by path.
+CFLAGS_shrinkable_page_range.o := -I$(src)
 
+obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_TEST_DRIVER) += tests/spr_test_driver.o
 obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST) += tests/shrinkable_page_range_kunit.o
 
 else

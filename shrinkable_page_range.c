@@ -11,10 +11,11 @@
  *
  * Lock order:
  *
- *   range->insert_lock  (mutex)
- *     mm->mmap_lock     (read)
- *       range->lock     (spinlock)
- *         lru lock      (the list_lru_node spinlock)
+ *   shrinker->ranges_lock     (mutex; debugfs, init and destroy only)
+ *     range->insert_lock      (mutex)
+ *       mm->mmap_lock         (read)
+ *         range->lock         (spinlock)
+ *           lru lock          (the list_lru_node spinlock)
  *
  * range->insert_lock is what orders vm_insert_page() against the shrinker's
  * zap of the same address: both sides hold the mmap lock only for read, so
@@ -37,6 +38,9 @@
 
 #include "internal.h"
 #include "shrinkable_page_range.h"
+
+#define CREATE_TRACE_POINTS
+#include "spr_trace.h"
 
 /*
  * What a resident page needs to sit on the shrinker's lru. It is reached
@@ -98,10 +102,12 @@ static struct page *spr_alloc_page(struct shrinkable_page_range *range,
 	meta->range = range;
 	meta->index = index;
 	set_page_private(page, (unsigned long)meta);
+	trace_spr_alloc_page(range, index, true);
 	return page;
 
 fail:
 	atomic_long_inc(&range->shrinker->alloc_failed);
+	trace_spr_alloc_page(range, index, false);
 	return NULL;
 }
 
@@ -247,6 +253,7 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		spin_lock(&range->lock);
 	}
 	spin_unlock(&range->lock);
+	trace_spr_use_range(range, start, end, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(spr_use_range);
@@ -268,13 +275,16 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 			  size_t end)
 {
 	size_t index;
+	int ret = 0;
 
 	if (start >= end)
 		return;
 
 	spin_lock(&range->lock);
-	if (WARN_ON_ONCE(end > range->nr_pages))
+	if (WARN_ON_ONCE(end > range->nr_pages)) {
+		ret = -EINVAL;
 		goto out;
+	}
 	/* Queue the last page first, so that the shrinker frees it first. */
 	for (index = end; index-- > start;) {
 		struct page *page = range->pages[index];
@@ -284,6 +294,7 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 	}
 out:
 	spin_unlock(&range->lock);
+	trace_spr_stop_using_range(range, start, end, ret);
 }
 EXPORT_SYMBOL_GPL(spr_stop_using_range);
 
@@ -313,6 +324,38 @@ enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
 	return state;
 }
 EXPORT_SYMBOL_GPL(spr_page_state);
+
+/**
+ * spr_range_stats() - count a range's pages in each state
+ * @range: the range
+ * @stats: filled in with the counts
+ *
+ * Walks every slot under range->lock, so it is meant for debugging output
+ * and tests, not for a fast path.
+ *
+ * Context: Any context but hard irq. Takes range->lock.
+ */
+void spr_range_stats(struct shrinkable_page_range *range,
+		     struct spr_range_stats *stats)
+{
+	size_t index;
+
+	memset(stats, 0, sizeof(*stats));
+	spin_lock(&range->lock);
+	stats->nr_pages = range->nr_pages;
+	for (index = 0; index < range->nr_pages; index++) {
+		struct page *page = range->pages[index];
+
+		if (!page)
+			stats->free++;
+		else if (spr_page_on_lru(range, page))
+			stats->available++;
+		else
+			stats->in_use++;
+	}
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_GPL(spr_range_stats);
 
 /* The page at @index if it is In use, otherwise NULL. */
 static struct page *spr_in_use_page(struct shrinkable_page_range *range,
@@ -548,6 +591,7 @@ enum lru_status spr_reclaim_page(struct list_head *item,
 			return LRU_SKIP;
 		page = spr_isolate_page(range, meta, lru);
 		spin_unlock(&range->lock);
+		trace_spr_reclaim_page(range, meta->index, false);
 		spr_free_page(page);
 		atomic_long_inc(&s->reclaimed);
 		return LRU_REMOVED;
@@ -569,6 +613,7 @@ enum lru_status spr_reclaim_page(struct list_head *item,
 	vma = spr_find_vma(range, addr);
 	if (vma)
 		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+	trace_spr_reclaim_page(range, meta->index, !!vma);
 	mmap_read_unlock(mm);
 	mutex_unlock(&range->insert_lock);
 	spr_unpin_range(range);
@@ -686,6 +731,10 @@ int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s)
 	mutex_init(&range->insert_lock);
 	spin_lock_init(&range->lock);
 	atomic_set(&range->shrinker_pins, 0);
+
+	mutex_lock(&s->ranges_lock);
+	list_add_tail(&range->shrinker_node, &s->ranges);
+	mutex_unlock(&s->ranges_lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(spr_init);
@@ -707,6 +756,10 @@ void spr_destroy(struct shrinkable_page_range *range)
 	size_t nr_pages, index;
 
 	might_sleep();
+	mutex_lock(&range->shrinker->ranges_lock);
+	list_del(&range->shrinker_node);
+	mutex_unlock(&range->shrinker->ranges_lock);
+
 	spin_lock(&range->lock);
 	pages = range->pages;
 	nr_pages = range->nr_pages;

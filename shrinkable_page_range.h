@@ -48,6 +48,7 @@ enum spr_page_state {
  * @vma_closed: the registered vma is gone; nothing may be inserted again
  * @shrinker_pins: shrinker callbacks that still touch this range after
  *	dropping the lru lock; spr_destroy() waits for them
+ * @shrinker_node: entry in the shrinker's list of ranges, for debugfs
  *
  * A driver embeds this structure and initialises it with spr_init(). The
  * fields are private to the module.
@@ -65,6 +66,21 @@ struct shrinkable_page_range {
 	void *vm_private_data;
 	bool vma_closed;
 	atomic_t shrinker_pins;
+	struct list_head shrinker_node;
+};
+
+/**
+ * struct spr_range_stats - a snapshot of a range's pages
+ * @nr_pages: pages in the range, 0 before spr_register_vma()
+ * @free: pages in %SPR_PAGE_FREE
+ * @available: pages in %SPR_PAGE_AVAILABLE
+ * @in_use: pages in %SPR_PAGE_IN_USE
+ */
+struct spr_range_stats {
+	size_t nr_pages;
+	size_t free;
+	size_t available;
+	size_t in_use;
 };
 
 int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s);
@@ -78,6 +94,8 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 			  size_t end);
 enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
 				   size_t index);
+void spr_range_stats(struct shrinkable_page_range *range,
+		     struct spr_range_stats *stats);
 int spr_copy_from_user(struct shrinkable_page_range *range, size_t offset,
 		       const void __user *from, size_t size);
 int spr_read(struct shrinkable_page_range *range, size_t offset, void *to,

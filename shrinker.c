@@ -7,15 +7,51 @@
  * shrinkable_page_range.c.
  */
 
+#include <linux/debugfs.h>
 #include <linux/list_lru.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/shrinker.h>
 
 #include "internal.h"
+#include "shrinkable_page_range.h"
 #include "shrinker.h"
 
 /* Keeps lockdep from mixing our lru locks up with other list_lrus'. */
 static struct lock_class_key spr_lru_key;
+
+/* shrinkable_page_range/ in debugfs, one directory per shrinker. */
+static struct dentry *spr_debugfs_root;
+
+static int spr_stats_show(struct seq_file *m, void *unused)
+{
+	struct spr_shrinker *s = m->private;
+
+	seq_printf(m, "available: %lu\n", spr_shrinker_count(s));
+	seq_printf(m, "reclaimed: %ld\n", atomic_long_read(&s->reclaimed));
+	seq_printf(m, "alloc_failed: %ld\n",
+		   atomic_long_read(&s->alloc_failed));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spr_stats);
+
+static int spr_ranges_show(struct seq_file *m, void *unused)
+{
+	struct spr_shrinker *s = m->private;
+	struct shrinkable_page_range *range;
+	struct spr_range_stats st;
+
+	mutex_lock(&s->ranges_lock);
+	list_for_each_entry(range, &s->ranges, shrinker_node) {
+		spr_range_stats(range, &st);
+		seq_printf(m, "pid %d pages %zu free %zu available %zu in_use %zu\n",
+			   range->pid, st.nr_pages, st.free, st.available,
+			   st.in_use);
+	}
+	mutex_unlock(&s->ranges_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(spr_ranges);
 
 static unsigned long spr_shrink_count(struct shrinker *shrink,
 				      struct shrink_control *sc)
@@ -52,6 +88,12 @@ int spr_shrinker_register(struct spr_shrinker *s, const char *name)
 	}
 	atomic_long_set(&s->reclaimed, 0);
 	atomic_long_set(&s->alloc_failed, 0);
+	mutex_init(&s->ranges_lock);
+	INIT_LIST_HEAD(&s->ranges);
+	/* debugfs is best effort: a failure here is not an error. */
+	s->debugfs = debugfs_create_dir(name, spr_debugfs_root);
+	debugfs_create_file("stats", 0444, s->debugfs, s, &spr_stats_fops);
+	debugfs_create_file("ranges", 0444, s->debugfs, s, &spr_ranges_fops);
 	s->shrinker->count_objects = spr_shrink_count;
 	s->shrinker->scan_objects = spr_shrink_scan;
 	s->shrinker->private_data = s;
@@ -71,9 +113,10 @@ EXPORT_SYMBOL_GPL(spr_shrinker_register);
  */
 void spr_shrinker_unregister(struct spr_shrinker *s)
 {
+	debugfs_remove_recursive(s->debugfs);
 	shrinker_free(s->shrinker);
 	s->shrinker = NULL;
-	WARN_ON_ONCE(list_lru_count(&s->lru));
+	WARN_ON_ONCE(list_lru_count(&s->lru) || !list_empty(&s->ranges));
 	list_lru_destroy(&s->lru);
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_unregister);
@@ -108,3 +151,16 @@ unsigned long spr_shrinker_scan(struct spr_shrinker *s,
 	return list_lru_walk(&s->lru, spr_reclaim_page, s, nr_to_scan);
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_scan);
+
+static int __init spr_module_init(void)
+{
+	spr_debugfs_root = debugfs_create_dir("shrinkable_page_range", NULL);
+	return 0;
+}
+module_init(spr_module_init);
+
+static void __exit spr_module_exit(void)
+{
+	debugfs_remove_recursive(spr_debugfs_root);
+}
+module_exit(spr_module_exit);

@@ -11,7 +11,9 @@
 
 #include <linux/atomic.h>
 #include <linux/list_lru.h>
+#include <linux/mutex.h>
 
+struct dentry;
 struct shrinker;
 
 /**
@@ -20,6 +22,9 @@ struct shrinker;
  * @shrinker: the registration with the memory-management core
  * @reclaimed: pages freed by this shrinker since it was registered
  * @alloc_failed: page or metadata allocations that failed in spr_use_range()
+ * @ranges_lock: protects @ranges
+ * @ranges: every range initialised on this shrinker, for debugfs
+ * @debugfs: this shrinker's directory under shrinkable_page_range/
  *
  * Embeddable, and may be static. It is valid between a successful
  * spr_shrinker_register() and spr_shrinker_unregister().
@@ -29,6 +34,9 @@ struct spr_shrinker {
 	struct shrinker *shrinker;
 	atomic_long_t reclaimed;
 	atomic_long_t alloc_failed;
+	struct mutex ranges_lock;	/* protects @ranges */
+	struct list_head ranges;
+	struct dentry *debugfs;
 };
 
 int spr_shrinker_register(struct spr_shrinker *s, const char *name);

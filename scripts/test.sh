@@ -37,8 +37,9 @@ static_result() {
 
 check_checkpatch() {
 	local log=$LOGS/checkpatch.log files
-	mapfile -t files < <(cd "$SPR_REPO" && git ls-files '*.c' '*.h' 2>/dev/null ||
-			     find . -name '*.[ch]' -printf '%P\n')
+	mapfile -t files < <(cd "$SPR_REPO" &&
+		{ git ls-files --cached --others --exclude-standard '*.c' '*.h' ||
+		  find . -name '*.[ch]' -printf '%P\n'; } 2>/dev/null)
 	(cd "$SPR_REPO" && perl "$SPR_KSRC/scripts/checkpatch.pl" --strict \
 		--no-tree --terse --show-types -f "${files[@]}") >"$log" 2>&1
 	! grep -qE 'ERROR|WARNING|CHECK' "$log"
@@ -82,8 +83,11 @@ check_build() {
 	if [ $status -eq 0 ] && grep -qE 'warning:|error:' "$log"; then
 		status=1
 	fi
-	[ $status -eq 0 ] && { [ -f "$mod/shrinkable-page-range.ko" ] &&
-		[ -f "$mod/tests/shrinkable_page_range_kunit.ko" ] || status=1; }
+	local ko
+	for ko in shrinkable-page-range.ko tests/spr_test_driver.ko \
+		  tests/shrinkable_page_range_kunit.ko; do
+		[ -f "$mod/$ko" ] || { echo "no $ko" >>"$log"; status=1; }
+	done
 	static_result "W=1 build, out of tree ($name $*)" "$log" $status
 }
 

@@ -993,6 +993,7 @@ static void spr_test_destroy_all_states(struct kunit *test)
 {
 	struct spr_shrinker *s = spr_test_shrinker(test);
 	struct page *pages[DATA_PAGES];
+	struct spr_range_stats st;
 	struct spr_test_range *tr;
 	size_t i;
 
@@ -1002,6 +1003,11 @@ static void spr_test_destroy_all_states(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_IN_USE);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 1), SPR_PAGE_AVAILABLE);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 3), SPR_PAGE_FREE);
+	spr_range_stats(&tr->range, &st);
+	KUNIT_EXPECT_EQ(test, st.nr_pages, DATA_PAGES);
+	KUNIT_EXPECT_EQ(test, st.free, 1);
+	KUNIT_EXPECT_EQ(test, st.available, 1);
+	KUNIT_EXPECT_EQ(test, st.in_use, 2);
 	KUNIT_ASSERT_EQ(test, vm_munmap(tr->addr, DATA_PAGES << PAGE_SHIFT), 0);
 
 	/* Hold references of our own, to see what destroy drops. */
