@@ -33,6 +33,7 @@ struct spr_test_range {
 	unsigned long addr;
 	size_t nr_pages;
 	bool destroyed;
+	struct completion released;
 };
 
 static vm_fault_t spr_test_fault(struct vm_fault *vmf)
@@ -75,9 +76,31 @@ static int spr_test_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static void spr_test_range_destroy(struct spr_test_range *tr)
+{
+	if (!tr->destroyed)
+		spr_destroy(&tr->range);
+	tr->destroyed = true;
+}
+
+/*
+ * As in a driver, the last reference to the file, which a vma holds too,
+ * ends the range. The test thread's mm may still be exiting, and closing
+ * its vmas, while KUnit cleans up on another CPU.
+ */
+static int spr_test_release(struct inode *inode, struct file *file)
+{
+	struct spr_test_range *tr = file->private_data;
+
+	spr_test_range_destroy(tr);
+	complete(&tr->released);
+	return 0;
+}
+
 static const struct file_operations spr_test_fops = {
 	.owner = THIS_MODULE,
 	.mmap = spr_test_mmap,
+	.release = spr_test_release,
 };
 
 static void spr_test_shrinker_release(void *data)
@@ -99,19 +122,14 @@ static struct spr_shrinker *spr_test_shrinker(struct kunit *test)
 	return s;
 }
 
-static void spr_test_range_destroy(struct spr_test_range *tr)
-{
-	if (!tr->destroyed)
-		spr_destroy(&tr->range);
-	tr->destroyed = true;
-}
-
-static void spr_test_range_release(void *data)
+/* Drop the test's reference; the shrinker must outlive the range. */
+static void spr_test_range_put(void *data)
 {
 	struct spr_test_range *tr = data;
 
-	spr_test_range_destroy(tr);
 	fput(tr->file);
+	wait_for_completion(&tr->released);
+	kfree(tr);
 }
 
 /* A range on @s for current's mm, with its file but not yet mapped. */
@@ -122,20 +140,26 @@ spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
 	struct spr_test_range *tr;
 	int ret;
 
-	tr = kunit_kzalloc(test, sizeof(*tr), GFP_KERNEL);
+	tr = kzalloc(sizeof(*tr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, tr);
 	tr->test = test;
 	tr->shrinker = s;
 	tr->vm_ops = vm_ops;
-	KUNIT_ASSERT_EQ(test, spr_init(&tr->range, s), 0);
+	init_completion(&tr->released);
+	ret = spr_init(&tr->range, s);
+	if (ret) {
+		kfree(tr);
+		KUNIT_FAIL_AND_ABORT(test, "spr_init: %d", ret);
+	}
 	tr->file = anon_inode_getfile("[spr-kunit]", &spr_test_fops, tr,
 				      O_RDONLY);
 	if (IS_ERR(tr->file)) {
 		spr_destroy(&tr->range);
+		kfree(tr);
 		KUNIT_FAIL_AND_ABORT(test, "anon_inode_getfile: %ld",
 				     PTR_ERR(tr->file));
 	}
-	ret = kunit_add_action_or_reset(test, spr_test_range_release, tr);
+	ret = kunit_add_action_or_reset(test, spr_test_range_put, tr);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	return tr;
 }
@@ -1047,6 +1071,8 @@ static int spr_test_exiting_fn(void *data)
 	if (!e->ret)
 		e->ret = spr_init(&tr->range, tr->shrinker);
 	if (!e->ret)
+		tr->destroyed = false;
+	if (!e->ret)
 		e->ret = spr_test_try_map(tr, 0, DATA_PAGES, PROT_READ);
 	if (!e->ret)
 		e->ret = spr_use_range(&tr->range, 0, DATA_PAGES);
@@ -1069,6 +1095,7 @@ static void spr_test_mm_exited(struct kunit *test)
 	tr = spr_test_range_new(test, s, &spr_test_vm_ops);
 	/* The thread's range replaces the one made for the test thread. */
 	spr_destroy(&tr->range);
+	tr->destroyed = true;
 	e.tr = tr;
 	init_completion(&e.mapped);
 	task = kthread_run(spr_test_exiting_fn, &e, "spr-kunit-exit");
