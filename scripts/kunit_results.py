@@ -16,7 +16,7 @@ import re
 import sys
 
 REPORT = re.compile(
-    r"WARNING:|BUG:|BUG |Oops|KASAN|UBSAN|KCSAN|kernel BUG|Kernel panic|"
+    r"WARNING:|BUG:|BUG |Oops|UBSAN:|kernel BUG|Kernel panic|"
     r"INFO: |general protection fault|refcount_t:|list_(add|del) corruption|"
     r"ODEBUG:|kmemleak:.*unreferenced|DEBUG_LOCKS_WARN_ON|"
     r"possible (circular|recursive) locking|inconsistent lock state|"

@@ -91,35 +91,43 @@ check_build() {
 	static_result "W=1 build, out of tree ($name $*)" "$log" $status
 }
 
+# Build and run the KUnit suite in configuration $1 with kunitconfig $2
+# (kunit.py arguments follow), and add its results to the totals.
 run_kunit() {
-	local build=$SPR_BUILD/kunit-uml json=$LOGS/kunit-uml.json
-	local log=$LOGS/kunit-uml.log counts
+	local name=$1 config=$2 build=$SPR_BUILD/kunit-$1
+	local json=$LOGS/kunit-$1.json log=$LOGS/kunit-$1.log
+	local counts passed failed skipped
+	shift 2
 	mkdir -p "$build"
 	rm -f "$json"
-	spr_log "KUnit on UML (build and run; the first build takes minutes)"
+	spr_log "KUnit, $name (build and run; a first build takes minutes)"
 	(cd "$SPR_KSRC" && python3 tools/testing/kunit/kunit.py run \
-		--kunitconfig="$SPR_REPO/tests/.kunitconfig" \
+		--kunitconfig="$config" "$@" \
 		--build_dir="$build" --jobs="$SPR_JOBS" --timeout=1800 \
 		--json="$json") >"$log" 2>&1
 	local kunit_status=$?
 	grep -E '^\[..:..:..\] \[(PASSED|FAILED|SKIPPED)\]' "$log" |
-		sed 's/^\[..:..:..\] /  /'
+		sed "s/^\[..:..:..\] /  $name: /"
 	# kunit.py shows the suite's own figures only for failed cases.
 	grep -E '# spr_test_[a-z_]+: [a-z_]+( check)?:' "$build/test.log" |
-		sed 's/^ *# /  /'
+		sed "s/^ *# /  $name: /"
 	counts=$(python3 "$SPR_REPO/scripts/kunit_results.py" "$json" \
-		 "$build/test.log" | tee "$LOGS/kunit-check.log" | tail -n 1)
+		 "$build/test.log" | tee "$LOGS/kunit-$name-check.log" |
+		 tail -n 1)
 	local check_status=$?
-	sed '$d' "$LOGS/kunit-check.log"
-	read -r kunit_passed kunit_failed kunit_skipped <<<"$counts"
+	sed '$d' "$LOGS/kunit-$name-check.log"
+	read -r passed failed skipped <<<"$counts"
 	if [ "$kunit_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
 		# A clean log is part of passing: count a report as a failure.
-		if [ "$kunit_failed" -eq 0 ]; then
-			kunit_failed=1
-			echo "kunit: the run failed although no case did; see $log"
+		if [ "${failed:-0}" -eq 0 ]; then
+			failed=1
+			echo "kunit ($name): the run failed although no case did; see $log"
 			tail -n 20 "$log" | sed 's/^/      /'
 		fi
 	fi
+	kunit_passed=$((kunit_passed + ${passed:-0}))
+	kunit_failed=$((kunit_failed + ${failed:-0}))
+	kunit_skipped=$((kunit_skipped + ${skipped:-0}))
 }
 
 spr_build_deps sparse clang lld llvm
@@ -132,7 +140,14 @@ kunit_skipped=0
 check_checkpatch
 check_build gcc "$SPR_BUILD/x86-gcc" C=2
 check_build clang "$SPR_BUILD/x86-clang" LLVM=1
-run_kunit
+base=$SPR_REPO/tests/.kunitconfig
+run_kunit uml "$base"
+run_kunit x86_64-kasan "$base" --arch=x86_64 --qemu_args='-smp 2' \
+	--kunitconfig="$SPR_REPO/tests/x86_64.kunitconfig"
+grep -v 'CONFIG_KASAN' "$base" >"$SPR_BUILD/kcsan-base.kunitconfig"
+run_kunit x86_64-kcsan "$SPR_BUILD/kcsan-base.kunitconfig" --arch=x86_64 \
+	--qemu_args='-smp 2' --kunitconfig="$SPR_REPO/tests/x86_64.kunitconfig" \
+	--kunitconfig="$SPR_REPO/tests/kcsan.kunitconfig"
 
 echo "static checks: $static_passed passed, $static_failed failed"
 [ "$kunit_skipped" -eq 0 ] || echo "kunit: $kunit_skipped skipped"
