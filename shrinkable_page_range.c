@@ -444,8 +444,15 @@ static int spr_chunk_copy_from_user(struct page *page, size_t offset,
 	unsigned long left;
 	char *kaddr;
 
+	/*
+	 * Not copy_from_user(): on a fault it pads the rest with zeroes,
+	 * and these bytes are user-visible data, not uninitialised memory.
+	 * A failed copy changes only the bytes that it did copy.
+	 */
+	if (!access_ok(*from, len))
+		return -EFAULT;
 	kaddr = kmap_local_page(page);
-	left = copy_from_user(kaddr + offset, *from, len);
+	left = __copy_from_user(kaddr + offset, *from, len);
 	kunmap_local(kaddr);
 	flush_dcache_page(page);
 	if (left)
@@ -464,7 +471,7 @@ static int spr_chunk_copy_from_user(struct page *page, size_t offset,
  * Context: Process context; may fault on @from and sleep.
  * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
  * a page they touch is not In use, or the user copy faults. The bytes before
- * a fault may have been copied.
+ * a fault may have been copied; no other byte of the range changes.
  */
 int spr_copy_from_user(struct shrinkable_page_range *range, size_t offset,
 		       const void __user *from, size_t size)

@@ -555,9 +555,11 @@ static void spr_test_errors_bounds(struct kunit *test)
 	/* A size of zero touches nothing. */
 	KUNIT_EXPECT_EQ(test, spr_read(&tr->range, SIZE_MAX, &byte, 0), 0);
 
-	/* A faulting user pointer. */
+	/* A faulting user pointer leaves the range's bytes alone. */
+	KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, 0, 0x5a5a), 0);
 	KUNIT_EXPECT_EQ(test, spr_copy_from_user(&tr->range, 0, NULL, 8),
 			-EFAULT);
+	spr_test_expect_user_tag(test, tr, 0, 0x5a5a, "after a faulting copy");
 	free_page_uaddr = (const void __user *)spr_test_uaddr(tr, 2);
 	KUNIT_EXPECT_EQ(test, spr_copy_from_user(&tr->range, 0,
 						 free_page_uaddr, 8), -EFAULT);
