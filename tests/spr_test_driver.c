@@ -108,13 +108,25 @@ static size_t spr_test_nr_pages(struct spr_test_proc *proc)
 	return st.nr_pages;
 }
 
+/* Copy a span in and refuse one that is reversed or passes the end. */
+static int spr_test_get_span(struct spr_test_proc *proc, void __user *arg,
+			     struct spr_test_span *span)
+{
+	if (copy_from_user(span, arg, sizeof(*span)))
+		return -EFAULT;
+	if (span->start > span->end || span->end > spr_test_nr_pages(proc))
+		return -EINVAL;
+	return 0;
+}
+
 static int spr_test_use(struct spr_test_proc *proc, void __user *arg)
 {
 	struct spr_test_span span;
 	int ret;
 
-	if (copy_from_user(&span, arg, sizeof(span)))
-		return -EFAULT;
+	ret = spr_test_get_span(proc, arg, &span);
+	if (ret)
+		return ret;
 	down_read(&proc->io_lock);
 	ret = spr_use_range(&proc->range, span.start, span.end);
 	up_read(&proc->io_lock);
@@ -124,14 +136,12 @@ static int spr_test_use(struct spr_test_proc *proc, void __user *arg)
 static int spr_test_stop(struct spr_test_proc *proc, void __user *arg)
 {
 	struct spr_test_span span;
+	int ret;
 
-	if (copy_from_user(&span, arg, sizeof(span)))
-		return -EFAULT;
-	if (span.start >= span.end)
-		return 0;
 	/* Past the end is a caller's bug to the range: refuse it here. */
-	if (span.end > spr_test_nr_pages(proc))
-		return -EINVAL;
+	ret = spr_test_get_span(proc, arg, &span);
+	if (ret)
+		return ret;
 	down_write(&proc->io_lock);
 	spr_stop_using_range(&proc->range, span.start, span.end);
 	up_write(&proc->io_lock);

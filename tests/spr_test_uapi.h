@@ -17,7 +17,10 @@
 #define SPR_TEST_DEVICE		"/dev/spr_test"
 #define SPR_TEST_MAX_BYTES	(4 << 20)
 
-/* Pages [start, end). start >= end does nothing. */
+/*
+ * Pages [start, end): start == end does nothing; start > end, or an end
+ * past the mapped pages, is -EINVAL.
+ */
 struct spr_test_span {
 	__u64 start;
 	__u64 end;
@@ -56,7 +59,7 @@ struct spr_test_counters {
 
 /* spr_use_range(): 0, or -EINVAL, -ENOMEM, -ESRCH. */
 #define SPR_TEST_IOC_USE	_IOW(SPR_TEST_IOC_MAGIC, 1, struct spr_test_span)
-/* spr_stop_using_range(): 0, or -EINVAL past the end. */
+/* spr_stop_using_range(): 0, or -EINVAL. */
 #define SPR_TEST_IOC_STOP	_IOW(SPR_TEST_IOC_MAGIC, 2, struct spr_test_span)
 /* spr_copy_from_user() from buf: 0, or -EFAULT. */
 #define SPR_TEST_IOC_WRITE	_IOW(SPR_TEST_IOC_MAGIC, 3, struct spr_test_io)
