@@ -6,13 +6,18 @@
 #   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
 #     clang (LLVM=1), both out of tree with "make KDIR=...",
 #   - the KUnit suite in-tree on UML, with lockdep, KASAN and the other
-#     debug options of tests/.kunitconfig; a kernel report in the log fails
-#     the run even when every case passes.
+#     debug options of tests/.kunitconfig, and on x86_64 under QEMU (two
+#     CPUs) once with KASAN and once with KCSAN; a kernel report in a log
+#     fails the run even when every case passes,
+#   - the real-kernel test (scripts/qemu_test.sh): the module and the test
+#     driver in Debian's own 6.12 kernel under QEMU, driven by the programs
+#     of tests/user/, with the guest's kernel log checked.
 #
 # On a fresh Debian machine it installs what it needs with apt-get, and it
 # caches the kernel tree and the builds under $SPR_CACHE
-# (~/.cache/shrinkable_page_range). The last line it prints is
-# "kunit: N passed, N failed"; it exits non-zero when anything failed.
+# (~/.cache/shrinkable_page_range). It prints "kunit: N passed, N failed"
+# and "qemu: N passed, N failed", and last the sum with the static checks,
+# "all: N passed, N failed"; it exits non-zero when anything failed.
 
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -149,7 +154,23 @@ run_kunit x86_64-kcsan "$SPR_BUILD/kcsan-base.kunitconfig" --arch=x86_64 \
 	--qemu_args='-smp 2' --kunitconfig="$SPR_REPO/tests/x86_64.kunitconfig" \
 	--kunitconfig="$SPR_REPO/tests/kcsan.kunitconfig"
 
+# The QEMU test prints its own failures; its last line has its counts.
+spr_log "the real-kernel test: Debian's 6.12 kernel under QEMU"
+qemu_out=$LOGS/qemu-test.out
+bash "$SPR_REPO/scripts/qemu_test.sh" >"$qemu_out" 2>&1
+sed '$d' "$qemu_out" | grep -Ev '^==> |^PASS' | sed 's/^/  /'
+read -r qemu_passed qemu_failed < <(tail -n 1 "$qemu_out" |
+	sed -n 's/^qemu: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+if [ -z "${qemu_failed:-}" ]; then
+	echo "qemu: no result line; see $qemu_out"
+	qemu_passed=0
+	qemu_failed=1
+fi
+
 echo "static checks: $static_passed passed, $static_failed failed"
 [ "$kunit_skipped" -eq 0 ] || echo "kunit: $kunit_skipped skipped"
 echo "kunit: $kunit_passed passed, $kunit_failed failed"
-[ "$static_failed" -eq 0 ] && [ "$kunit_failed" -eq 0 ]
+echo "qemu: $qemu_passed passed, $qemu_failed failed"
+echo "all: $((static_passed + kunit_passed + qemu_passed)) passed, $((static_failed + kunit_failed + qemu_failed)) failed"
+[ "$static_failed" -eq 0 ] && [ "$kunit_failed" -eq 0 ] &&
+	[ "$qemu_failed" -eq 0 ]

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The real-kernel test: build the module and the test driver against
+# Debian's 6.12 headers, boot Debian's own 6.12 kernel under QEMU (TCG) with
+# them in an initramfs, run the test programs in the guest, and check what
+# the guest printed (scripts/check_guest_log.py):
+#   - every "SPR-CHECK PASS|FAIL" line of the guest's init and programs,
+#   - guest_done: the guest reached SPR-DONE (no hang, no panic),
+#   - guest_dmesg_clean: no kernel report in the guest's dmesg,
+#   - guest_untainted: no taint flag but out-of-tree and unsigned module.
+#
+# Two boots: 512 MiB runs every program; 256 MiB runs spr_workload alone,
+# whose memory hog (MemTotal - 32 MiB) then leaves the shrinker far less
+# room, so that reclaim runs while the ranges are a larger share of memory.
+#
+# Logs: $SPR_CACHE/logs/qemu-*.log. The last line is
+# "qemu: N passed, N failed"; it exits non-zero when anything failed.
+
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/qemu.sh"
+
+LOGS=$SPR_CACHE/logs
+# Seconds each guest program may take, and the margin of a whole boot.
+PROGRAM_TIMEOUT=${SPR_QEMU_PROGRAM_TIMEOUT:-240}
+BOOT_MARGIN=60
+passed=0
+failed=0
+
+# A set-up failure (apt, download, build) counts as one failed check, so
+# that the last line still has the totals.
+spr_die() {
+	printf 'error: %s\n' "$*" >&2
+	echo "FAIL  qemu: set-up: $*"
+	echo "qemu: $passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+# boot_and_check LABEL MEM PROGRAMS KERNEL_ARGS...: one boot, its checks
+# added to the totals. PROGRAMS is how many may run, for the time limit.
+boot_and_check() {
+	local label=$1 mem=$2 programs=$3 log=$LOGS/qemu-$1.log
+	local checks=$LOGS/qemu-$1-checks.log
+	local limit=$((programs * PROGRAM_TIMEOUT + BOOT_MARGIN)) p f
+	shift 3
+	spr_log "booting the guest: $label ($mem MiB, $*)"
+	spr_guest_boot "$initrd" "$log" "$limit" "$mem" \
+		"spr.timeout=$PROGRAM_TIMEOUT" "$@"
+	spr_log "$label: QEMU ran for $SPR_GUEST_BOOT_SECONDS s (log: $log)"
+	# A hang or a crash shows as guest_done failing, with the log's end.
+	# Every check goes to $checks; only the failures to the terminal.
+	python3 "$SPR_REPO/scripts/check_guest_log.py" --label "$label" \
+		"$log" >"$checks"
+	grep -v '^PASS' "$checks" | sed '$d'
+	read -r p f < <(tail -n 1 "$checks")
+	if ! [[ "${p:-}" =~ ^[0-9]+$ && "${f:-}" =~ ^[0-9]+$ ]]; then
+		echo "FAIL  $label: check_guest_log.py printed no counts"
+		p=0 f=1
+	fi
+	spr_log "$label: $p checks passed, $f failed (all: $checks)"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+mkdir -p "$LOGS"
+spr_guest_deps
+spr_guest_kernel
+spr_guest_modules
+initrd=$SPR_BUILD/initramfs-test.cpio.gz
+spr_guest_initramfs "$initrd"
+
+boot_and_check test-512M 512 2 spr.mode=test
+boot_and_check pressure-256M 256 1 spr.run=spr_workload
+
+echo "qemu: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
