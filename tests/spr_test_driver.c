@@ -156,7 +156,8 @@ static int spr_test_read(struct spr_test_proc *proc,
 
 	if (io->size > SPR_TEST_MAX_READ)
 		return -EINVAL;
-	buf = kvmalloc(io->size ?: 1, GFP_KERNEL);
+	/* A failure is user space's -ENOMEM, not a reason to warn. */
+	buf = kvmalloc(io->size ?: 1, GFP_KERNEL | __GFP_NOWARN);
 	if (!buf)
 		return -ENOMEM;
 	down_read(&proc->io_lock);
