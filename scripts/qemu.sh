@@ -10,7 +10,7 @@
 SPR_GUEST=$SPR_CACHE/guest
 SPR_GUEST_META=linux-headers-6.12-amd64
 # The user-space test programs, built static by tests/user/Makefile.
-SPR_GUEST_PROGRAMS=(spr_workload spr_hostile)
+SPR_GUEST_PROGRAMS=(spr_workload spr_hostile spr_faults spr_stress)
 # Filled in by spr_guest_modules: the .ko files, in load order.
 SPR_GUEST_KOS=()
 

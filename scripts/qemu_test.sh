@@ -10,9 +10,12 @@
 #   - guest_dmesg_clean: no kernel report in the guest's dmesg,
 #   - guest_untainted: no taint flag but out-of-tree and unsigned module.
 #
-# Two boots: 512 MiB runs every program; 256 MiB runs spr_workload alone,
-# whose memory hog (MemTotal - 32 MiB) then leaves the shrinker far less
-# room, so that reclaim runs while the ranges are a larger share of memory.
+# Three boots: 512 MiB runs the workload, the hostile cases and a short
+# stress run; 256 MiB runs spr_workload alone, whose memory hog then leaves
+# the shrinker far less room; and the debug guest kernel (built from
+# linux-source-6.12 with KASAN, lockdep, kmemleak and fault injection, see
+# scripts/debug_kernel.sh) runs every program, fault injection included,
+# and then a kmemleak scan.
 #
 # Logs: $SPR_CACHE/logs/qemu-*.log. The last line is
 # "qemu: N passed, N failed"; it exits non-zero when anything failed.
@@ -20,10 +23,13 @@
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/qemu.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/debug_kernel.sh"
 
 LOGS=$SPR_CACHE/logs
 # Seconds each guest program may take, and the margin of a whole boot.
 PROGRAM_TIMEOUT=${SPR_QEMU_PROGRAM_TIMEOUT:-240}
+# Seconds of spr_stress in each boot; longer runs by hand with -t.
+STRESS_SECONDS=${SPR_STRESS_SECONDS:-20}
 BOOT_MARGIN=60
 passed=0
 failed=0
@@ -70,8 +76,18 @@ spr_guest_modules
 initrd=$SPR_BUILD/initramfs-test.cpio.gz
 spr_guest_initramfs "$initrd"
 
-boot_and_check test-512M 512 2 spr.mode=test
+boot_and_check test-512M 512 3 \
+	"spr.run=spr_workload,spr_hostile,spr_stress:-t:$STRESS_SECONDS"
 boot_and_check pressure-256M 256 1 spr.run=spr_workload
+
+# The same programs, and fault injection, on the debug guest kernel.
+spr_debug_kernel
+SPR_GUEST_VMLINUZ=$SPR_DEBUG_BZIMAGE
+SPR_GUEST_KOS=("${SPR_DEBUG_KOS[@]}")
+initrd=$SPR_BUILD/initramfs-debug.cpio.gz
+spr_guest_initramfs "$initrd"
+boot_and_check debug-512M 512 4 \
+	"spr.run=spr_workload,spr_hostile,spr_faults:-n:1000:-t:90,spr_stress:-t:$STRESS_SECONDS:-p:3:-T:2"
 
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -328,10 +328,12 @@ static inline void *spr_map(int fd, size_t nr_pages)
  * mapped SIGSEGV. spr_copy_safe() turns either into a return value instead
  * of a dead process. A fault anywhere else is a bug of ours and kills us as
  * usual: the handler restores the default action and returns, and the
- * faulting instruction runs again.
+ * faulting instruction runs again. The state is per thread, so that the
+ * threads of one process can probe at once: a fault is delivered to the
+ * thread that faulted.
  */
-static sigjmp_buf spr_probe_env;
-static int spr_probe_armed;
+static __thread sigjmp_buf spr_probe_env;
+static __thread int spr_probe_armed;
 
 static inline void spr_probe_handler(int sig)
 {
