@@ -667,7 +667,6 @@ int spr_register_vma(struct shrinkable_page_range *range,
 
 	if (vma->vm_mm != range->mm || !nr_pages)
 		return -EINVAL;
-	mmap_assert_write_locked(vma->vm_mm);
 
 	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
