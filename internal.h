@@ -3,10 +3,8 @@
 #ifndef _SPR_INTERNAL_H
 #define _SPR_INTERNAL_H
 
-#include <linux/list_lru.h>
+struct spr_shrinker;
 
-enum lru_status spr_reclaim_page(struct list_head *item,
-				 struct list_lru_one *lru,
-				 spinlock_t *lru_lock, void *cb_arg);
+unsigned long spr_reclaim(struct spr_shrinker *s, unsigned long nr_to_scan);
 
 #endif /* _SPR_INTERNAL_H */

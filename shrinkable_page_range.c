@@ -34,6 +34,7 @@
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/wait_bit.h>
 
 #include "internal.h"
@@ -143,13 +144,91 @@ static struct vm_area_struct *spr_find_vma(struct shrinkable_page_range *range,
 	return vma;
 }
 
-static int spr_insert_page(struct shrinkable_page_range *range, size_t index,
-			   struct page *page)
+/*
+ * Runs of missing pages are allocated, mapped and published in rounds of at
+ * most this many pages: one trip through insert_lock and the mmap lock, and
+ * one vm_insert_pages() per vma, per round. It bounds the page array on the
+ * stack to the size of a folio_batch.
+ */
+#define SPR_INSERT_BATCH	32
+
+/*
+ * With range->lock held: take the resident pages from @index on off the lru,
+ * up to the first Free slot or @end. Returns the index of that slot or @end.
+ */
+static size_t spr_claim_resident(struct shrinkable_page_range *range,
+				 size_t index, size_t end)
+{
+	lockdep_assert_held(&range->lock);
+	for (; index < end && range->pages[index]; index++)
+		spr_lru_del(range, range->pages[index]);
+	return index;
+}
+
+/* With range->lock held: the number of Free slots from @index on. */
+static size_t spr_free_run(struct shrinkable_page_range *range, size_t index,
+			   size_t end)
+{
+	size_t next = index;
+
+	lockdep_assert_held(&range->lock);
+	while (next < end && !range->pages[next])
+		next++;
+	return next - index;
+}
+
+/*
+ * Map @nr pages at slot @index into the registered vma with one
+ * vm_insert_pages(), and make them In use. Stops early at the end of the vma
+ * (user space may have split it). Returns the number of pages mapped, or an
+ * error when none was.
+ */
+static long spr_map_run(struct shrinkable_page_range *range, size_t index,
+			struct page **pages, size_t nr)
 {
 	unsigned long addr = spr_page_addr(range, index);
 	struct vm_area_struct *vma;
-	int ret = -ESRCH;
+	unsigned long left;
+	size_t i, done;
+	int ret;
 
+	vma = spr_find_vma(range, addr);
+	if (!vma)
+		return -ESRCH;
+	nr = min(nr, (size_t)((vma->vm_end - addr) >> PAGE_SHIFT));
+	left = nr;
+	ret = vm_insert_pages(vma, addr, pages, &left);
+	done = nr - left;
+	/*
+	 * The range is inside the vma, so -EFAULT here means that a page
+	 * table above the pte level could not be allocated.
+	 */
+	if (ret == -EFAULT)
+		ret = -ENOMEM;
+
+	spin_lock(&range->lock);
+	for (i = 0; i < done; i++) {
+		range->pages[index + i] = pages[i];
+		pages[i] = NULL;
+	}
+	spin_unlock(&range->lock);
+	return done ? done : ret;
+}
+
+/*
+ * Make the slots [@index, @index + @nr) In use, mapping @pages into the ones
+ * that are still Free. Slots that a concurrent spr_use_range() filled since
+ * the caller looked are taken off the lru instead, and their entry of @pages
+ * is left for the caller to free.
+ */
+static int spr_map_pages(struct shrinkable_page_range *range, size_t first,
+			 struct page **pages, size_t nr)
+{
+	size_t index = first, end = first + nr, run;
+	int ret = 0;
+	long mapped;
+
+	lockdep_assert_held(&range->insert_lock);
 	/*
 	 * The caller is usually not the mm's owner. If our reference were the
 	 * last one, a synchronous mmput() here could wait on the owner's exit,
@@ -158,50 +237,68 @@ static int spr_insert_page(struct shrinkable_page_range *range, size_t index,
 	if (!mmget_not_zero(range->mm))
 		return -ESRCH;
 	mmap_read_lock(range->mm);
-	vma = spr_find_vma(range, addr);
-	if (vma)
-		ret = vm_insert_page(vma, addr, page);
+	while (index < end) {
+		/*
+		 * Slots become non-NULL only under insert_lock, which we
+		 * hold: a Free run seen here stays Free until we map it.
+		 */
+		spin_lock(&range->lock);
+		index = spr_claim_resident(range, index, end);
+		run = spr_free_run(range, index, end);
+		spin_unlock(&range->lock);
+		if (!run)
+			break;
+		mapped = spr_map_run(range, index, pages + (index - first), run);
+		if (mapped < 0) {
+			ret = mapped;
+			break;
+		}
+		index += mapped;
+	}
 	mmap_read_unlock(range->mm);
 	mmput_async(range->mm);
 	return ret;
 }
 
-/* Make slot @index In use when it was Free as we last saw it. */
-static int spr_use_page_slow(struct shrinkable_page_range *range, size_t index)
+/*
+ * Allocate up to @nr pages for the slots from @index on, stopping at the
+ * first failure. Returns how many were allocated.
+ */
+static size_t spr_alloc_pages(struct shrinkable_page_range *range,
+			      size_t index, struct page **pages, size_t nr)
 {
-	struct page *page, *resident;
-	int ret = 0;
+	size_t i;
 
-	page = spr_alloc_page(range, index);
-	if (!page)
+	for (i = 0; i < nr; i++) {
+		pages[i] = spr_alloc_page(range, index + i);
+		if (!pages[i])
+			break;
+	}
+	return i;
+}
+
+/* Make the Free run of @nr slots at @index In use, in one locking round. */
+static int spr_fill_run(struct shrinkable_page_range *range, size_t index,
+			size_t nr)
+{
+	struct page *pages[SPR_INSERT_BATCH];
+	size_t allocated, i;
+	int ret;
+
+	allocated = spr_alloc_pages(range, index, pages, nr);
+	if (!allocated)
 		return -ENOMEM;
 
 	mutex_lock(&range->insert_lock);
-	/* Another spr_use_range() may have filled the slot meanwhile. */
-	spin_lock(&range->lock);
-	resident = range->pages[index];
-	if (resident)
-		spr_lru_del(range, resident);
-	spin_unlock(&range->lock);
-
-	if (!resident) {
-		ret = spr_insert_page(range, index, page);
-		if (!ret) {
-			/*
-			 * No one else can have filled the slot since we
-			 * checked: slots become non-NULL only under
-			 * insert_lock, which we held throughout.
-			 */
-			spin_lock(&range->lock);
-			range->pages[index] = page;
-			spin_unlock(&range->lock);
-			page = NULL;
-		}
-	}
+	ret = spr_map_pages(range, index, pages, allocated);
 	mutex_unlock(&range->insert_lock);
 
-	if (page)
-		spr_free_page(page);
+	/* What was not mapped: slots filled meanwhile, or an error. */
+	for (i = 0; i < allocated; i++)
+		if (pages[i])
+			spr_free_page(pages[i]);
+	if (!ret && allocated < nr)
+		ret = -ENOMEM;
 	return ret;
 }
 
@@ -229,7 +326,7 @@ static int spr_use_page_slow(struct shrinkable_page_range *range, size_t index)
 int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		  size_t end)
 {
-	size_t index;
+	size_t index = end;
 	int ret = 0;
 
 	might_sleep();
@@ -241,16 +338,18 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		ret = -EINVAL;
 	else if (range->vma_closed)
 		ret = -ESRCH;
-	for (index = start; !ret && index < end; index++) {
-		struct page *page = range->pages[index];
+	else
+		index = spr_claim_resident(range, start, end);
+	while (!ret && index < end) {
+		size_t run = spr_free_run(range, index,
+					  min(end, index + SPR_INSERT_BATCH));
 
-		if (page) {
-			spr_lru_del(range, page);
-			continue;
-		}
 		spin_unlock(&range->lock);
-		ret = spr_use_page_slow(range, index);
+		ret = spr_fill_run(range, index, run);
 		spin_lock(&range->lock);
+		if (ret)
+			break;
+		index = spr_claim_resident(range, index + run, end);
 	}
 	spin_unlock(&range->lock);
 	trace_spr_use_range(range, start, end, ret);
@@ -547,98 +646,199 @@ static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 	return page;
 }
 
-/* The last access to @range by a shrinker callback. */
-static void spr_unpin_range(struct shrinkable_page_range *range)
-{
-	/* wake_up_var() only hashes the address; it does not dereference it. */
-	if (atomic_dec_and_test(&range->shrinker_pins))
-		wake_up_var(&range->shrinker_pins);
-}
-
-/**
- * spr_reclaim_page() - list_lru_walk() callback that frees one Available page
- * @item: the page's &struct spr_page_meta lru entry
- * @lru: the list that @item is on
- * @lru_lock: the lock of @lru, held on entry and on return
- * @cb_arg: the &struct spr_shrinker that owns the lru
- *
- * While @item is on the lru and @lru_lock is held, spr_destroy() cannot have
- * finished with the range, so the range is alive. Past the point where we
- * drop @lru_lock, it is kept alive by range->shrinker_pins instead, which
- * spr_destroy() waits for. A mutex cannot do that job: mutex_unlock() may
- * touch the mutex after the next owner has taken it.
- *
- * Return: %LRU_SKIP if a lock is contended, %LRU_REMOVED if the page was
- * freed without dropping @lru_lock (its mm has exited), %LRU_REMOVED_RETRY
- * if @lru_lock was dropped and taken again (the 6.12 list_lru_walk()
- * contract: the callback re-takes the lock itself).
+/*
+ * The shrinker frees pages in batches of up to this many pages of one range,
+ * taking that range's locks once and zapping each contiguous run of them
+ * with one zap_page_range_single(), so one TLB flush. The size is that of a
+ * folio_batch, which reclaim already keeps on the stack.
  */
-enum lru_status spr_reclaim_page(struct list_head *item,
-				 struct list_lru_one *lru,
-				 spinlock_t *lru_lock, void *cb_arg)
-	__must_hold(lru_lock)
+#define SPR_RECLAIM_BATCH	32
+
+/*
+ * One batch of the shrinker. While @range is set, we hold a pin on it and,
+ * if @mm_live, a reference on its mm, its insert_lock and its mmap lock for
+ * read. An mm that has exited needs neither: its page tables are gone, and
+ * nothing can be mapped into it again.
+ */
+struct spr_reclaim_batch {
+	struct shrinkable_page_range *range;
+	bool mm_live;
+	unsigned long visited;
+	unsigned int nr;
+	struct page *pages[SPR_RECLAIM_BATCH];
+};
+
+/*
+ * Start a batch on @range, from the lru walk. Trylocks only: the lru lock is
+ * held, the reverse of our lock order. While a page of @range is on the lru
+ * and the lru lock is held, spr_destroy() cannot have finished with @range;
+ * the pin keeps it alive once the lru lock is dropped.
+ */
+static bool spr_reclaim_start(struct spr_reclaim_batch *batch,
+			      struct shrinkable_page_range *range)
 {
-	struct spr_page_meta *meta = container_of(item, struct spr_page_meta,
-						  lru);
-	struct shrinkable_page_range *range = meta->range;
-	struct mm_struct *mm = range->mm;
-	struct spr_shrinker *s = cb_arg;
-	struct vm_area_struct *vma;
-	unsigned long addr;
-	struct page *page;
-
-	if (!mmget_not_zero(mm)) {
-		/*
-		 * An exited mm has torn its page tables down and can never
-		 * be mapped into again, so its pages need no zap and no lock
-		 * but ours. Freeing them keeps the shrinker from counting
-		 * them forever.
-		 */
-		if (!spin_trylock(&range->lock))
-			return LRU_SKIP;
-		page = spr_isolate_page(range, meta, lru);
-		spin_unlock(&range->lock);
-		trace_spr_reclaim_page(range, meta->index, false);
-		spr_free_page(page);
-		atomic_long_inc(&s->reclaimed);
-		return LRU_REMOVED;
+	batch->mm_live = mmget_not_zero(range->mm);
+	if (batch->mm_live) {
+		if (!mutex_trylock(&range->insert_lock))
+			goto err_mmput;
+		if (!mmap_read_trylock(range->mm))
+			goto err_mutex;
 	}
-	if (!mutex_trylock(&range->insert_lock))
-		goto err_mmput;
-	if (!mmap_read_trylock(mm))
-		goto err_mutex;
-	if (!spin_trylock(&range->lock))
-		goto err_mmap;
-
-	page = spr_isolate_page(range, meta, lru);
-	addr = spr_page_addr(range, meta->index);
 	atomic_inc(&range->shrinker_pins);
-	spin_unlock(&range->lock);
-	spin_unlock(lru_lock);
+	batch->range = range;
+	return true;
 
-	/* Zap before the mutex goes, so no insert can find a stale pte. */
-	vma = spr_find_vma(range, addr);
-	if (vma)
-		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
-	trace_spr_reclaim_page(range, meta->index, !!vma);
-	mmap_read_unlock(mm);
-	mutex_unlock(&range->insert_lock);
-	spr_unpin_range(range);
-
-	mmput_async(mm);
-	spr_free_page(page);
-	atomic_long_inc(&s->reclaimed);
-	spin_lock(lru_lock);
-	return LRU_REMOVED_RETRY;
-
-err_mmap:
-	mmap_read_unlock(mm);
 err_mutex:
 	mutex_unlock(&range->insert_lock);
 err_mmput:
 	/* Atomic-safe: the final put is deferred to a workqueue. */
-	mmput_async(mm);
-	return LRU_SKIP;
+	mmput_async(range->mm);
+	return false;
+}
+
+/*
+ * list_lru_walk() callback: move one Available page into the batch. A page
+ * of another range, or one past a full batch, ends the walk, so that the
+ * batch can be zapped and freed without the lru lock.
+ */
+static enum lru_status spr_reclaim_isolate(struct list_head *item,
+					   struct list_lru_one *lru,
+					   spinlock_t *lru_lock, void *cb_arg)
+{
+	struct spr_page_meta *meta = container_of(item, struct spr_page_meta,
+						  lru);
+	struct shrinkable_page_range *range = meta->range;
+	struct spr_reclaim_batch *batch = cb_arg;
+
+	/* Not counted as looked at: the next walk starts with this page. */
+	if (batch->range &&
+	    (batch->range != range || batch->nr == ARRAY_SIZE(batch->pages)))
+		return LRU_STOP;
+	batch->visited++;
+	/* Contended pages go to the back, so the next walk starts elsewhere. */
+	if (!batch->range && !spr_reclaim_start(batch, range))
+		return LRU_ROTATE;
+	if (!spin_trylock(&range->lock))
+		return LRU_ROTATE;
+	batch->pages[batch->nr++] = spr_isolate_page(range, meta, lru);
+	spin_unlock(&range->lock);
+	return LRU_REMOVED;
+}
+
+static size_t spr_page_index(struct page *page)
+{
+	return spr_page_meta(page)->index;
+}
+
+static int spr_cmp_page_index(const void *a, const void *b)
+{
+	size_t ia = spr_page_index(*(struct page * const *)a);
+	size_t ib = spr_page_index(*(struct page * const *)b);
+
+	return ia < ib ? -1 : ia > ib;
+}
+
+/*
+ * Unmap the @nr pages from slot @index on, one zap per part of the
+ * registered vma that they lie in. Where no registered vma maps a page,
+ * nothing of ours is there to unmap.
+ */
+static void spr_zap_run(struct shrinkable_page_range *range, size_t index,
+			size_t nr)
+{
+	unsigned long addr = spr_page_addr(range, index);
+	unsigned long end = addr + (nr << PAGE_SHIFT);
+	struct vm_area_struct *vma;
+	unsigned long len;
+
+	while (addr < end) {
+		vma = spr_find_vma(range, addr);
+		len = vma ? min(end, vma->vm_end) - addr : PAGE_SIZE;
+		if (vma)
+			zap_page_range_single(vma, addr, len, NULL);
+		for (; len; len -= PAGE_SIZE, index++)
+			trace_spr_reclaim_page(range, index, !!vma);
+		addr = spr_page_addr(range, index);
+	}
+}
+
+/* Unmap the batch's pages, one zap per contiguous run of indexes. */
+static void spr_zap_batch(struct spr_reclaim_batch *batch)
+{
+	unsigned int i, run;
+
+	/* The lru holds a span's pages last first; runs need them sorted. */
+	sort(batch->pages, batch->nr, sizeof(batch->pages[0]),
+	     spr_cmp_page_index, NULL);
+	for (i = 0; i < batch->nr; i += run) {
+		size_t first = spr_page_index(batch->pages[i]);
+
+		for (run = 1; i + run < batch->nr; run++)
+			if (spr_page_index(batch->pages[i + run]) != first + run)
+				break;
+		spr_zap_run(batch->range, first, run);
+	}
+}
+
+/* Zap and free the batch's pages, and drop what spr_reclaim_start() took. */
+static unsigned long spr_reclaim_finish(struct spr_reclaim_batch *batch)
+{
+	struct shrinkable_page_range *range = batch->range;
+	struct mm_struct *mm = range->mm;
+	unsigned int i;
+
+	if (batch->mm_live) {
+		/* Zap before the mutex goes, so no insert finds a stale pte. */
+		spr_zap_batch(batch);
+		mmap_read_unlock(mm);
+		mutex_unlock(&range->insert_lock);
+	} else {
+		for (i = 0; i < batch->nr; i++)
+			trace_spr_reclaim_page(range,
+					       spr_page_index(batch->pages[i]),
+					       false);
+	}
+	/*
+	 * The last access to @range: spr_destroy() may free it once the pin
+	 * is gone. wake_up_var() only hashes the address.
+	 */
+	if (atomic_dec_and_test(&range->shrinker_pins))
+		wake_up_var(&range->shrinker_pins);
+	if (batch->mm_live)
+		mmput_async(mm);
+
+	for (i = 0; i < batch->nr; i++)
+		spr_free_page(batch->pages[i]);
+	return batch->nr;
+}
+
+/**
+ * spr_reclaim() - free up to @nr_to_scan Available pages of a shrinker
+ * @s: the shrinker
+ * @nr_to_scan: how many lru entries to look at
+ *
+ * Walks the lru in batches of one range's pages: isolating under the lru
+ * lock, then zapping and freeing without it. The range's locks are only ever
+ * trylocked, so a page whose range is busy is skipped and stays Available.
+ *
+ * Return: the number of pages freed.
+ */
+unsigned long spr_reclaim(struct spr_shrinker *s, unsigned long nr_to_scan)
+{
+	unsigned long freed = 0;
+
+	while (nr_to_scan) {
+		struct spr_reclaim_batch batch = {};
+
+		list_lru_walk(&s->lru, spr_reclaim_isolate, &batch, nr_to_scan);
+		nr_to_scan -= min(batch.visited, nr_to_scan);
+		/* No batch was started: the lru is empty or all contended. */
+		if (!batch.range)
+			break;
+		freed += spr_reclaim_finish(&batch);
+	}
+	atomic_long_add(freed, &s->reclaimed);
+	return freed;
 }
 
 /**

@@ -3,7 +3,7 @@
  * The shrinker that reclaims Available pages of shrinkable page ranges.
  *
  * One list_lru holds the Available pages of every range on the shrinker. The
- * per-page work, including the locking, is spr_reclaim_page() in
+ * work on the pages, including the locking, is spr_reclaim() in
  * shrinkable_page_range.c.
  */
 
@@ -140,7 +140,8 @@ EXPORT_SYMBOL_GPL(spr_shrinker_count);
  * @nr_to_scan: how many lru entries to look at
  *
  * Each page looked at is unmapped from user space and freed, unless one of
- * the locks it needs is contended; then it is skipped and stays Available.
+ * the locks it needs is contended; then it stays Available and moves to the
+ * back of the lru. Pages of one range are unmapped and freed in batches.
  *
  * Context: Process context; may sleep.
  * Return: the number of pages freed.
@@ -148,7 +149,7 @@ EXPORT_SYMBOL_GPL(spr_shrinker_count);
 unsigned long spr_shrinker_scan(struct spr_shrinker *s,
 				unsigned long nr_to_scan)
 {
-	return list_lru_walk(&s->lru, spr_reclaim_page, s, nr_to_scan);
+	return spr_reclaim(s, nr_to_scan);
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_scan);
 

@@ -513,6 +513,91 @@ static void spr_test_data_across_pages(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(user, 0, size));
 }
 
+/* ---- Batches ---------------------------------------------------------- */
+
+/* More than three batches of use and of reclaim, with a partial one. */
+#define BATCH_PAGES	100
+
+/*
+ * Expect pages [@first, @in_use) In use and mapped, and [@in_use, @end) Free
+ * and unmapped.
+ */
+static void spr_test_expect_prefix(struct kunit *test,
+				   struct spr_test_range *tr, size_t first,
+				   size_t in_use, size_t end, const char *when)
+{
+	size_t i;
+	u64 v;
+
+	for (i = first; i < end; i++) {
+		bool used = i < in_use;
+
+		KUNIT_EXPECT_EQ_MSG(test, spr_page_state(&tr->range, i),
+				    used ? SPR_PAGE_IN_USE : SPR_PAGE_FREE,
+				    "page %zu %s", i, when);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    spr_test_user_read(spr_test_uaddr(tr, i),
+						       &v, sizeof(v)), used,
+				    "page %zu mapped %s", i, when);
+	}
+}
+
+/*
+ * Runs of Free pages are mapped in batches, around pages that are resident
+ * already, and reclaim zaps contiguous runs: neither may lose a page, map
+ * one twice, or zap across a hole in the vma.
+ */
+static void spr_test_batches(struct kunit *test)
+{
+	struct spr_shrinker *s = spr_test_shrinker(test);
+	struct spr_test_range *tr;
+	size_t i;
+
+	tr = spr_test_range_map(test, s, BATCH_PAGES, &spr_test_vm_ops_no_close);
+	/* Resident pages in the middle of batches: In use, and Available. */
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 30, 70), 0);
+	for (i = 30; i < 70; i++)
+		KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, i, 1000 + i), 0);
+	spr_stop_using_range(&tr->range, 40, 60);
+
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, BATCH_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 0);
+	spr_test_expect_prefix(test, tr, 0, BATCH_PAGES, BATCH_PAGES,
+			       "after a use across resident pages");
+	for (i = 30; i < 70; i++)
+		spr_test_expect_user_tag(test, tr, i, 1000 + i,
+					 "kept across a batched use");
+	for (i = 0; i < BATCH_PAGES; i++)
+		KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, i, 2000 + i), 0);
+
+	/* Reclaim in one scan, in pieces that do not end on a batch. */
+	spr_stop_using_range(&tr->range, 0, BATCH_PAGES);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, 45), 45);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), BATCH_PAGES - 45);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, 2 * BATCH_PAGES),
+			BATCH_PAGES - 45);
+	spr_test_expect_prefix(test, tr, 0, 0, BATCH_PAGES,
+			       "after a batched reclaim");
+
+	/*
+	 * A hole in the vma inside a run of resident pages: the zap of the
+	 * run must stop at the hole and go on in the second part.
+	 */
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, BATCH_PAGES), 0);
+	spr_stop_using_range(&tr->range, 0, BATCH_PAGES);
+	KUNIT_ASSERT_EQ(test, vm_munmap(spr_test_uaddr(tr, 50), PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, BATCH_PAGES), BATCH_PAGES);
+	spr_test_expect_prefix(test, tr, 0, 0, BATCH_PAGES,
+			       "after reclaim across a hole");
+
+	/* A use across the hole maps up to it, then fails, in order. */
+	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 45, 55), -ESRCH);
+	spr_test_expect_prefix(test, tr, 45, 50, 55, "after a use into a hole");
+	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 51, BATCH_PAGES), 0);
+	spr_test_expect_prefix(test, tr, 51, BATCH_PAGES, BATCH_PAGES,
+			       "in the part after the hole");
+}
+
 /* ---- Error codes ----------------------------------------------------- */
 
 static void spr_test_errors_bounds(struct kunit *test)
@@ -860,9 +945,77 @@ static void spr_test_enomem(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, spr_use_range(&tr2->range, 0, 2), 0);
 }
 
+/*
+ * An allocation that fails inside a batch: the pages before it are In use
+ * and mapped, it and the Free pages after it stay Free and unmapped, and the
+ * Available pages after it stay Available.
+ */
+static void spr_test_batch_enomem(struct kunit *test)
+{
+	const size_t avail = BATCH_PAGES / 2;
+	struct spr_shrinker *s = spr_test_shrinker(test);
+	unsigned int nth, failures = 0;
+	struct spr_test_range *tr;
+	size_t in_use, i;
+	int ret;
+
+	tr = spr_test_range_map(test, s, BATCH_PAGES, &spr_test_vm_ops);
+	/* Page tables for the whole range, so only our allocations fail. */
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, BATCH_PAGES), 0);
+	spr_stop_using_range(&tr->range, 0, avail);
+	KUNIT_ASSERT_EQ(test, spr_shrinker_scan(s, BATCH_PAGES), avail);
+	spr_stop_using_range(&tr->range, avail, BATCH_PAGES);
+	spr_test_faults_arm(test);
+
+	/* Each round: [0, avail) Free, [avail, BATCH_PAGES) Available. */
+	for (nth = 1; nth < 4 * BATCH_PAGES; nth += 3) {
+		bool injected;
+
+		current->fail_nth = nth;
+		ret = spr_use_range(&tr->range, 0, BATCH_PAGES);
+		injected = !current->fail_nth;
+		current->fail_nth = 0;
+		if (!injected)
+			break;
+		for (in_use = 0; in_use < avail; in_use++)
+			if (spr_page_state(&tr->range, in_use) != SPR_PAGE_IN_USE)
+				break;
+		/* A debug allocation (debugobjects, say) may absorb it. */
+		KUNIT_EXPECT_TRUE_MSG(test, ret == -ENOMEM ||
+				      (!ret && in_use == avail),
+				      "fail_nth=%u: %d, %zu pages In use", nth,
+				      ret, in_use);
+		spr_test_expect_prefix(test, tr, 0, in_use, avail,
+				       "after an injected failure in a batch");
+		for (i = avail; i < BATCH_PAGES; i++)
+			KUNIT_EXPECT_EQ_MSG(test, spr_page_state(&tr->range, i),
+					    ret ? SPR_PAGE_AVAILABLE :
+						  SPR_PAGE_IN_USE,
+					    "page %zu, fail_nth=%u: %d", i, nth,
+					    ret);
+		failures += !!ret;
+		/* Back to the round's starting states, without injection. */
+		spr_stop_using_range(&tr->range, 0, BATCH_PAGES);
+		KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, 2 * BATCH_PAGES),
+				in_use + BATCH_PAGES - avail);
+		KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, avail,
+						    BATCH_PAGES), 0);
+		spr_stop_using_range(&tr->range, avail, BATCH_PAGES);
+	}
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_GE(test, failures, avail / 4);
+	spr_test_expect_prefix(test, tr, 0, BATCH_PAGES, BATCH_PAGES,
+			       "once injection stops");
+}
+
 #else
 
 static void spr_test_enomem(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION_DEBUG_FS");
+}
+
+static void spr_test_batch_enomem(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_FAULT_INJECTION_DEBUG_FS");
 }
@@ -1325,6 +1478,8 @@ static void spr_test_destroy_while_scanning(struct kunit *test)
 static struct kunit_case spr_test_cases[] = {
 	KUNIT_CASE(spr_test_init_without_mm),
 	KUNIT_CASE(spr_test_data_across_pages),
+	KUNIT_CASE(spr_test_batches),
+	KUNIT_CASE(spr_test_batch_enomem),
 	KUNIT_CASE(spr_test_errors_bounds),
 	KUNIT_CASE(spr_test_stop_out_of_bounds),
 	KUNIT_CASE(spr_test_register_errors),
