@@ -11,6 +11,7 @@ ifneq ($(KERNELRELEASE),)
 ifneq ($(KBUILD_EXTMOD),)
 CONFIG_SHRINKABLE_PAGE_RANGE := m
 CONFIG_SHRINKABLE_PAGE_RANGE_TEST_DRIVER := m
+CONFIG_SHRINKABLE_PAGE_RANGE_BENCH := m
 CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST := $(if $(CONFIG_KUNIT),m)
 endif
 
@@ -20,6 +21,7 @@ shrinkable-page-range-y := shrinkable_page_range.o shrinker.o
 CFLAGS_shrinkable_page_range.o := -I$(src)
 
 obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_TEST_DRIVER) += tests/spr_test_driver.o
+obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_BENCH) += tests/spr_bench.o
 obj-$(CONFIG_SHRINKABLE_PAGE_RANGE_KUNIT_TEST) += tests/shrinkable_page_range_kunit.o
 
 else

@@ -31,5 +31,6 @@ spr_debug_kernel() {
 		{ tail -n 30 "$log" >&2; spr_die "the debug kernel failed to build; see $log"; }
 	SPR_DEBUG_BZIMAGE=$out/arch/x86/boot/bzImage
 	SPR_DEBUG_KOS=("$out/drivers/android/shrinkable_page_range/shrinkable-page-range.ko"
-		       "$out/drivers/android/shrinkable_page_range/tests/spr_test_driver.ko")
+		       "$out/drivers/android/shrinkable_page_range/tests/spr_test_driver.ko"
+		       "$out/drivers/android/shrinkable_page_range/tests/spr_bench.ko")
 }

@@ -14,7 +14,8 @@ SPR_JOBS=${SPR_JOBS:-$(nproc)}
 SPR_MODULE_FILES=(Makefile Kconfig shrinker.c shrinker.h
 		  shrinkable_page_range.c shrinkable_page_range.h internal.h
 		  spr_trace.h tests/shrinkable_page_range_kunit.c
-		  tests/spr_test_driver.c tests/spr_test_uapi.h)
+		  tests/spr_test_driver.c tests/spr_test_uapi.h
+		  tests/spr_bench.c tests/spr_bench_uapi.h)
 
 spr_log() { printf '==> %s\n' "$*" >&2; }
 spr_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -10,7 +10,7 @@
 SPR_GUEST=$SPR_CACHE/guest
 SPR_GUEST_META=linux-headers-6.12-amd64
 # The user-space test programs, built static by tests/user/Makefile.
-SPR_GUEST_PROGRAMS=(spr_workload spr_hostile spr_faults spr_stress)
+SPR_GUEST_PROGRAMS=(spr_workload spr_hostile spr_faults spr_stress spr_bench)
 # Filled in by spr_guest_modules: the .ko files, in load order.
 SPR_GUEST_KOS=()
 
@@ -87,7 +87,7 @@ spr_guest_kernel() {
 	export SPR_GUEST_KVER SPR_GUEST_VMLINUZ SPR_GUEST_KDIR
 }
 
-# Build the module (and the test driver, once it exists) against the
+# Build the module, the test driver and the benchmark driver against the
 # guest's kernel. Sets SPR_GUEST_KOS to the .ko files in load order.
 spr_guest_modules() {
 	[ -n "${SPR_GUEST_KDIR:-}" ] || spr_die "call spr_guest_kernel first"
@@ -109,10 +109,8 @@ spr_guest_modules() {
 	fi
 	# The compiler's warnings fail scripts/test.sh; here they are shown.
 	grep -E 'warning:' "$log" >&2
-	SPR_GUEST_KOS=("$mod/shrinkable-page-range.ko")
-	if [ -f "$SPR_REPO/tests/spr_test_driver.c" ]; then
-		SPR_GUEST_KOS+=("$mod/tests/spr_test_driver.ko")
-	fi
+	SPR_GUEST_KOS=("$mod/shrinkable-page-range.ko"
+		       "$mod/tests/spr_test_driver.ko" "$mod/tests/spr_bench.ko")
 	for ko in "${SPR_GUEST_KOS[@]}"; do
 		[ -f "$ko" ] || { cat "$log" >&2; spr_die "the build made no $ko"; }
 	done

@@ -10,8 +10,8 @@
 #   - guest_dmesg_clean: no kernel report in the guest's dmesg,
 #   - guest_untainted: no taint flag but out-of-tree and unsigned module.
 #
-# Three boots: 512 MiB runs the workload, the hostile cases and a short
-# stress run; 256 MiB runs spr_workload alone, whose memory hog then leaves
+# Three boots: 512 MiB runs the workload, the hostile cases, a short
+# stress run and the benchmark's short form (scripts/bench.sh); 256 MiB runs spr_workload alone, whose memory hog then leaves
 # the shrinker far less room; and the debug guest kernel (built from
 # linux-source-6.12 with KASAN, lockdep, kmemleak and fault injection, see
 # scripts/debug_kernel.sh) runs every program, fault injection included,
@@ -76,8 +76,18 @@ spr_guest_modules
 initrd=$SPR_BUILD/initramfs-test.cpio.gz
 spr_guest_initramfs "$initrd"
 
-boot_and_check test-512M 512 3 \
-	"spr.run=spr_workload,spr_hostile,spr_stress:-t:$STRESS_SECONDS"
+boot_and_check test-512M 512 4 \
+	"spr.run=spr_workload,spr_hostile,spr_stress:-t:$STRESS_SECONDS,spr_bench:-q"
+# The benchmark's short form: its report must be complete; its times are
+# not checked (scripts/bench.sh runs the full form).
+if python3 "$SPR_REPO/scripts/bench_report.py" --json "$LOGS/bench-ci.json" \
+	"$LOGS/qemu-test-512M.log" >"$LOGS/bench-ci.txt" 2>&1; then
+	echo "PASS  test-512M: bench_report"
+	passed=$((passed + 1))
+else
+	echo "FAIL  test-512M: bench_report: $(tail -n 1 "$LOGS/bench-ci.txt")"
+	failed=$((failed + 1))
+fi
 boot_and_check pressure-256M 256 1 spr.run=spr_workload
 
 # The same programs, and fault injection, on the debug guest kernel.
@@ -86,8 +96,8 @@ SPR_GUEST_VMLINUZ=$SPR_DEBUG_BZIMAGE
 SPR_GUEST_KOS=("${SPR_DEBUG_KOS[@]}")
 initrd=$SPR_BUILD/initramfs-debug.cpio.gz
 spr_guest_initramfs "$initrd"
-boot_and_check debug-512M 512 4 \
-	"spr.run=spr_workload,spr_hostile,spr_faults:-n:1000:-t:90,spr_stress:-t:$STRESS_SECONDS:-p:3:-T:2"
+boot_and_check debug-512M 512 5 \
+	"spr.run=spr_workload,spr_hostile,spr_faults:-n:1000:-t:90,spr_stress:-t:$STRESS_SECONDS:-p:3:-T:2,spr_bench:-q"
 
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -90,6 +90,7 @@ check_build() {
 	fi
 	local ko
 	for ko in shrinkable-page-range.ko tests/spr_test_driver.ko \
+		  tests/spr_bench.ko \
 		  tests/shrinkable_page_range_kunit.ko; do
 		[ -f "$mod/$ko" ] || { echo "no $ko" >>"$log"; status=1; }
 	done
