@@ -5,6 +5,8 @@
     check_guest_log.py [--label NAME] [--quiet] LOG
 
 Counts every "SPR-CHECK PASS|FAIL <name> [details]" line the guest printed,
+and every kselftest result line ("ok N name", "not ok N name"; a SKIP
+counts as a failure) as the check ksft_<name>,
 and adds three checks of its own:
 
   guest_done          the guest printed SPR-DONE (else it hung or crashed)
@@ -36,6 +38,8 @@ GUEST_REPORT = re.compile(
 # A report's own context: later matches this close are the same report.
 REPORT_SPAN = 40
 CHECK = re.compile(r"SPR-CHECK (PASS|FAIL) (\S+) ?(.*)")
+# A kselftest (TAP) result, as the kernel's binderfs selftest prints it.
+KSFT = re.compile(r"^(not )?ok \d+ (\S+)(.*)")
 TAINT = re.compile(r"SPR-TAINT (\d+)")
 # TAINT_OOT_MODULE (O) and TAINT_UNSIGNED_MODULE (E).
 TAINT_ALLOWED = (1 << 12) | (1 << 13)
@@ -93,12 +97,18 @@ def find_reports(lines):
 
 def check_programs(result, console):
     for i, line in enumerate(console):
-        m = CHECK.search(line)
-        if not m:
-            continue
         context = [c for c in console[max(0, i - 8):i]
                    if c.strip() and not CHECK.search(c)]
-        result.check(m.group(1) == "PASS", m.group(2), m.group(3), context)
+        m = CHECK.search(line)
+        if m:
+            result.check(m.group(1) == "PASS", m.group(2), m.group(3),
+                         context)
+            continue
+        # A skipped kselftest did not pass.
+        m = KSFT.match(line)
+        if m:
+            result.check(not m.group(1) and "# SKIP" not in m.group(3),
+                         "ksft_" + m.group(2), m.group(3).strip(), context)
 
 
 def check_taint(result, console):

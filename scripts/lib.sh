@@ -69,29 +69,37 @@ spr_copy_module() {
 		spr_die "cannot copy the module to $dest"
 }
 
-# Insert $2 into file $1 before its last line matching $3, or append it
-# when $3 is empty; nothing happens if the line is there already.
-spr_hook_line() {
-	local file=$1 line=$2 before=$3
-	grep -qxF "$line" "$file" && return 0
-	awk -v line="$line" -v pat="$before" '
-		{ lines[NR] = $0 } pat != "" && $0 ~ pat { at = NR }
-		END { if (!at) at = NR + 1
-		      for (i = 1; i <= NR + 1; i++) {
-			if (i == at) print line
-			if (i <= NR) print lines[i] } }' \
-		"$file" >"$file.spr" && mv "$file.spr" "$file"
-	grep -qxF "$line" "$file" || spr_die "cannot hook $file"
+# drivers/android/ of a fresh $SPR_KPKG with the patch series binder/*.patch
+# applied, in $1: the series hooks the module into drivers/android/Kconfig
+# and Makefile and ports binder's allocator onto it. Fails when a patch
+# does not apply cleanly.
+spr_patched_android() {
+	local stage=$1 p
+	rm -rf "$stage"
+	mkdir -p "$stage"
+	tar -xf "/usr/src/$SPR_KPKG.tar.xz" -C "$stage" --strip-components=1 \
+		"$SPR_KPKG/drivers/android" ||
+		spr_die "cannot unpack drivers/android from /usr/src/$SPR_KPKG.tar.xz"
+	for p in "$SPR_REPO"/binder/*.patch; do
+		patch -d "$stage" -p1 -s -F 0 --no-backup-if-mismatch <"$p" ||
+			spr_die "${p#"$SPR_REPO"/} does not apply cleanly to $SPR_KPKG"
+	done
 }
 
-# Place the module at drivers/android/shrinkable_page_range/ and hook it
-# into drivers/android/Kconfig and Makefile. Idempotent.
+# Make drivers/android/ of the unpacked tree a fresh one with binder/*.patch
+# applied, and place the module at drivers/android/shrinkable_page_range/.
+# Only files that changed are touched, so that kbuild rebuilds only what it
+# must; the series is re-applied only when it changed. Idempotent.
 spr_install_in_tree() {
-	local dir=$SPR_KSRC/drivers/android
+	local dir=$SPR_KSRC/drivers/android stage=$SPR_BUILD/android-patched
+	local stamp=$SPR_KSRC/.spr-binder-series sum
+	sum=$(cat "$SPR_REPO"/binder/*.patch | sha256sum | cut -d' ' -f1)
+	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+		spr_log "applying binder/*.patch to a fresh drivers/android"
+		spr_patched_android "$stage"
+		rsync -rc "$stage/drivers/android/" "$dir/" ||
+			spr_die "cannot update $dir"
+		echo "$sum" >"$stamp"
+	fi
 	spr_copy_module "$dir/shrinkable_page_range"
-	spr_hook_line "$dir/Kconfig" \
-		'source "drivers/android/shrinkable_page_range/Kconfig"' \
-		'^endmenu'
-	spr_hook_line "$dir/Makefile" \
-		'obj-$(CONFIG_SHRINKABLE_PAGE_RANGE)	+= shrinkable_page_range/' ''
 }

@@ -10,12 +10,16 @@
 #   - guest_dmesg_clean: no kernel report in the guest's dmesg,
 #   - guest_untainted: no taint flag but out-of-tree and unsigned module.
 #
-# Three boots: 512 MiB runs the workload, the hostile cases, a short
-# stress run and the benchmark's short form (scripts/bench.sh); 256 MiB runs spr_workload alone, whose memory hog then leaves
-# the shrinker far less room; and the debug guest kernel (built from
-# linux-source-6.12 with KASAN, lockdep, kmemleak and fault injection, see
-# scripts/debug_kernel.sh) runs every program, fault injection included,
-# and then a kmemleak scan.
+# Five boots: 512 MiB runs the workload, the hostile cases, a short
+# stress run and the benchmark's short form (scripts/bench.sh); 256 MiB
+# runs spr_workload alone, whose memory hog then leaves the shrinker far
+# less room; the debug guest kernel (built from linux-source-6.12 with
+# KASAN, lockdep, kmemleak and fault injection, see scripts/debug_kernel.sh)
+# runs every program, fault injection included, and then a kmemleak scan;
+# and two boots run binder (scripts/binder.sh): the port onto the module,
+# with binder's allocator selftest, the kernel's binderfs selftests and
+# tests/binder/binder_traffic, then Debian's own binder with the same
+# traffic, compared by scripts/binder_compare.py.
 #
 # Logs: $SPR_CACHE/logs/qemu-*.log. The last line is
 # "qemu: N passed, N failed"; it exits non-zero when anything failed.
@@ -24,6 +28,7 @@ set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/qemu.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/debug_kernel.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/binder.sh"
 
 LOGS=$SPR_CACHE/logs
 # Seconds each guest program may take, and the margin of a whole boot.
@@ -98,6 +103,38 @@ initrd=$SPR_BUILD/initramfs-debug.cpio.gz
 spr_guest_initramfs "$initrd"
 boot_and_check debug-512M 512 5 \
 	"spr.run=spr_workload,spr_hostile,spr_faults:-n:1000:-t:90,spr_stress:-t:$STRESS_SECONDS:-p:3:-T:2,spr_bench:-q"
+
+# binder ported onto the module (binder/*.patch, with binderfs and the
+# allocator selftest built in), then Debian's own binder_linux.ko, both on
+# Debian's kernel and with the same traffic; binder_compare.py checks that
+# they behaved the same and prints the side-by-side figures.
+spr_kernel_source
+SPR_GUEST_VMLINUZ=$SPR_GUEST/root/boot/vmlinuz-$SPR_GUEST_KVER
+spr_binder_module
+mapfile -t binder_programs < <(spr_binder_programs)
+dev=/dev/binderfs/binder
+traffic=binder_traffic:-c:4:-T:2:-t:20:-r:-k
+bench=binder_traffic:-b:-t:10
+memory=binder_traffic:-M:256
+SPR_GUEST_KOS=("$SPR_BUILD/guest-mod/shrinkable-page-range.ko" "$SPR_BINDER_KO")
+initrd=$SPR_BUILD/initramfs-binder.cpio.gz
+spr_guest_initramfs "$initrd" "${binder_programs[@]}"
+# The selftest's exhaustive walk takes 80 s on 64 KiB under TCG; it is
+# the same walk at any size, over more pages.
+boot_and_check binder-512M 512 6 spr.keep=binder_linux,shrinkable_page_range \
+	"spr.run=binder_selftest_trigger:-s:65536,binderfs_test,$traffic:-m:-d:$dev,$bench:-m:-d:$dev,$memory:-d:$dev"
+SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO")
+initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
+spr_guest_initramfs "$initrd" "${binder_programs[@]}"
+boot_and_check binder-stock-512M 512 3 spr.keep=binder_linux \
+	"spr.run=$traffic,$bench,$memory"
+python3 "$SPR_REPO/scripts/binder_compare.py" \
+	--json "$LOGS/binder-compare.json" "$LOGS/qemu-binder-512M.log" \
+	"$LOGS/qemu-binder-stock-512M.log" >"$LOGS/binder-compare.txt"
+grep -v '^PASS' "$LOGS/binder-compare.txt" | sed '$d'
+read -r p f < <(tail -n 1 "$LOGS/binder-compare.txt")
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-1}))
 
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,7 +4,9 @@
 # Run every test of shrinkable_page_range:
 #   - checkpatch --strict on every C source and header,
 #   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
-#     clang (LLVM=1), both out of tree with "make KDIR=...",
+#     clang (LLVM=1), both out of tree with "make KDIR=...", and a W=1
+#     build in the kernel tree of binder, ported onto the module by
+#     binder/*.patch, with binderfs, its selftest and the module,
 #   - the KUnit suite in-tree on UML, with lockdep, KASAN and the other
 #     debug options of tests/.kunitconfig, and on x86_64 under QEMU (two
 #     CPUs) once with KASAN and once with KCSAN; a kernel report in a log
@@ -51,6 +53,18 @@ check_checkpatch() {
 	static_result "checkpatch --strict (${#files[@]} files)" "$log" $?
 }
 
+# The binder series must be clean too; checkpatch reads a patch from the
+# top of a kernel tree.
+check_checkpatch_series() {
+	local log=$LOGS/checkpatch-series.log patches
+	patches=("$SPR_REPO"/binder/*.patch)
+	(cd "$SPR_KSRC" && perl scripts/checkpatch.pl --strict --terse \
+		--show-types "${patches[@]}") >"$log" 2>&1
+	! grep -qE 'ERROR|WARNING|CHECK' "$log"
+	static_result "checkpatch --strict (${#patches[@]} patches of binder/)" \
+		"$log" $?
+}
+
 # A configured x86_64 tree in $1 that external modules can build against.
 prepare_x86_tree() {
 	local out=$1
@@ -95,6 +109,40 @@ check_build() {
 		[ -f "$mod/$ko" ] || { echo "no $ko" >>"$log"; status=1; }
 	done
 	static_result "W=1 build, out of tree ($name $*)" "$log" $status
+}
+
+# The patched binder (binder/*.patch), binderfs, the allocator selftest and
+# the module, built together in-tree with W=1, in the gcc tree.
+check_in_tree_build() {
+	local tree=$SPR_BUILD/x86-gcc log=$LOGS/build-in-tree.log status
+	local opt
+	{
+		for opt in ANDROID_BINDER_IPC SHRINKABLE_PAGE_RANGE \
+			   SHRINKABLE_PAGE_RANGE_TEST_DRIVER \
+			   SHRINKABLE_PAGE_RANGE_BENCH \
+			   SHRINKABLE_PAGE_RANGE_KUNIT_TEST; do
+			"$SPR_KSRC/scripts/config" --file "$tree/.config" -m "$opt"
+		done
+		"$SPR_KSRC/scripts/config" --file "$tree/.config" \
+			-e ANDROID_BINDERFS -e ANDROID_BINDER_IPC_SELFTEST
+		make -C "$SPR_KSRC" O="$tree" ARCH=x86_64 olddefconfig &&
+		grep -qx 'CONFIG_ANDROID_BINDER_IPC_SELFTEST=y' "$tree/.config" &&
+		# Every object again, so that every warning is seen again.
+		rm -rf "$tree/drivers/android" &&
+		make -C "$SPR_KSRC" O="$tree" ARCH=x86_64 W=1 -j"$SPR_JOBS" \
+			drivers/android/
+	} >"$log" 2>&1
+	status=$?
+	if [ $status -eq 0 ] && grep -qE 'warning:|error:' "$log"; then
+		status=1
+	fi
+	for opt in binder.o binder_alloc.o binderfs.o binder_alloc_selftest.o \
+		   shrinkable_page_range/shrinkable_page_range.o; do
+		[ -f "$tree/drivers/android/$opt" ] ||
+			{ echo "no $opt" >>"$log"; status=1; }
+	done
+	static_result "W=1 build, in tree (binder + binderfs + selftest + module)" \
+		"$log" $status
 }
 
 # Build and run the KUnit suite in configuration $1 with kunitconfig $2
@@ -144,8 +192,10 @@ kunit_passed=0
 kunit_failed=0
 kunit_skipped=0
 check_checkpatch
+check_checkpatch_series
 check_build gcc "$SPR_BUILD/x86-gcc" C=2
 check_build clang "$SPR_BUILD/x86-clang" LLVM=1
+check_in_tree_build
 base=$SPR_REPO/tests/.kunitconfig
 run_kunit uml "$base"
 run_kunit x86_64-kasan "$base" --arch=x86_64 --qemu_args='-smp 2' \
