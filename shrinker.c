@@ -153,12 +153,17 @@ unsigned long spr_shrinker_scan(struct spr_shrinker *s,
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_scan);
 
+/*
+ * Built in, drivers that use us (binder) register their shrinkers from
+ * their own device_initcall, which may run first: create our debugfs root
+ * before any of them. Built as a module, fs_initcall() is module_init().
+ */
 static int __init spr_module_init(void)
 {
 	spr_debugfs_root = debugfs_create_dir("shrinkable_page_range", NULL);
 	return 0;
 }
-module_init(spr_module_init);
+fs_initcall(spr_module_init);
 
 static void __exit spr_module_exit(void)
 {

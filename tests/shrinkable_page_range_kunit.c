@@ -513,6 +513,32 @@ static void spr_test_data_across_pages(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(user, 0, size));
 }
 
+/* ---- debugfs ---------------------------------------------------------- */
+
+/*
+ * A shrinker registered by a built-in driver's initcall, such as binder's,
+ * gets its directory under shrinkable_page_range/, not at the debugfs root:
+ * our root must exist before any driver's initcall runs.
+ */
+static void spr_test_debugfs_builtin_user(struct kunit *test)
+{
+	struct dentry *root, *ours, *stray;
+
+	if (!IS_BUILTIN(CONFIG_ANDROID_BINDER_IPC) ||
+	    !IS_BUILTIN(CONFIG_SHRINKABLE_PAGE_RANGE))
+		kunit_skip(test, "needs binder and the module built in");
+	/* debugfs_lookup() takes one path component at a time. */
+	root = debugfs_lookup("shrinkable_page_range", NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, root);
+	ours = debugfs_lookup("android-binder", root);
+	stray = debugfs_lookup("android-binder", NULL);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, ours);
+	KUNIT_EXPECT_TRUE(test, IS_ERR_OR_NULL(stray));
+	dput(stray);
+	dput(ours);
+	dput(root);
+}
+
 /* ---- Batches ---------------------------------------------------------- */
 
 /* More than three batches of use and of reclaim, with a partial one. */
@@ -1479,6 +1505,7 @@ static struct kunit_case spr_test_cases[] = {
 	KUNIT_CASE(spr_test_init_without_mm),
 	KUNIT_CASE(spr_test_data_across_pages),
 	KUNIT_CASE(spr_test_batches),
+	KUNIT_CASE(spr_test_debugfs_builtin_user),
 	KUNIT_CASE(spr_test_batch_enomem),
 	KUNIT_CASE(spr_test_errors_bounds),
 	KUNIT_CASE(spr_test_stop_out_of_bounds),
