@@ -155,13 +155,21 @@ static struct vm_area_struct *spr_find_vma(struct shrinkable_page_range *range,
 /*
  * With range->lock held: take the resident pages from @index on off the lru,
  * up to the first Free slot or @end. Returns the index of that slot or @end.
+ * A page that is already In use, such as one that the caller shares between
+ * two buffers, costs no trip through the lru lock.
  */
 static size_t spr_claim_resident(struct shrinkable_page_range *range,
 				 size_t index, size_t end)
 {
 	lockdep_assert_held(&range->lock);
-	for (; index < end && range->pages[index]; index++)
-		spr_lru_del(range, range->pages[index]);
+	for (; index < end; index++) {
+		struct page *page = range->pages[index];
+
+		if (!page)
+			break;
+		if (spr_page_on_lru(range, page))
+			spr_lru_del(range, page);
+	}
 	return index;
 }
 
@@ -388,7 +396,7 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 	for (index = end; index-- > start;) {
 		struct page *page = range->pages[index];
 
-		if (page)
+		if (page && !spr_page_on_lru(range, page))
 			spr_lru_add(range, page);
 	}
 out:
