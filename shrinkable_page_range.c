@@ -464,25 +464,26 @@ void spr_range_stats(struct shrinkable_page_range *range,
 }
 EXPORT_SYMBOL_GPL(spr_range_stats);
 
-/* The page at @index if it is In use, otherwise NULL. */
-static struct page *spr_in_use_page(struct shrinkable_page_range *range,
-				    size_t index)
+/* With range->lock held: whether the pages [@first, @last] are all In use. */
+static bool spr_span_in_use(struct shrinkable_page_range *range, size_t first,
+			    size_t last)
 {
-	struct page *page;
+	size_t index;
 
-	spin_lock(&range->lock);
-	page = range->pages[index];
-	if (page && spr_page_on_lru(range, page))
-		page = NULL;
-	spin_unlock(&range->lock);
-	return page;
+	lockdep_assert_held(&range->lock);
+	for (index = first; index <= last; index++)
+		if (!range->pages[index] ||
+		    spr_page_on_lru(range, range->pages[index]))
+			return false;
+	return true;
 }
 
 /*
- * Call @fn on each page-sized chunk of the @size bytes at @offset,
- * after checking that they lie inside the range. Stops at the first page that
- * is not In use: the caller owns every page it touches, so the shrinker
- * cannot free one under us, and anything else is the caller's bug.
+ * Call @fn on each page-sized chunk of the @size bytes at @offset, after
+ * checking, in one pass under range->lock, that they lie inside the range
+ * and that every page they touch is In use. Any other page is the caller's
+ * bug, and then no byte is touched. The caller owns the pages it touches, so
+ * their slots cannot change once the lock is dropped.
  */
 static int spr_walk_chunks(struct shrinkable_page_range *range,
 			   size_t offset, size_t size,
@@ -490,26 +491,29 @@ static int spr_walk_chunks(struct shrinkable_page_range *range,
 				     size_t len, void *cursor),
 			   void *cursor)
 {
-	size_t end, nr_pages;
+	struct page **pages;
+	size_t end;
+	bool owned;
 	int ret;
 
 	if (!size)
 		return 0;
+	if (check_add_overflow(offset, size, &end))
+		return -EFAULT;
 	spin_lock(&range->lock);
-	nr_pages = range->nr_pages;
+	owned = end <= (range->nr_pages << PAGE_SHIFT) &&
+		spr_span_in_use(range, offset >> PAGE_SHIFT,
+				(end - 1) >> PAGE_SHIFT);
+	pages = range->pages;
 	spin_unlock(&range->lock);
-	if (check_add_overflow(offset, size, &end) ||
-	    end > (nr_pages << PAGE_SHIFT))
+	if (!owned)
 		return -EFAULT;
 
 	while (offset < end) {
 		size_t in_page = offset_in_page(offset);
 		size_t len = min(end - offset, PAGE_SIZE - in_page);
-		struct page *page = spr_in_use_page(range, offset >> PAGE_SHIFT);
 
-		if (!page)
-			return -EFAULT;
-		ret = fn(page, in_page, len, cursor);
+		ret = fn(pages[offset >> PAGE_SHIFT], in_page, len, cursor);
 		if (ret)
 			return ret;
 		offset += len;
@@ -577,8 +581,9 @@ static int spr_chunk_copy_from_user(struct page *page, size_t offset,
  *
  * Context: Process context; may fault on @from and sleep.
  * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
- * a page they touch is not In use, or the user copy faults. The bytes before
- * a fault may have been copied; no other byte of the range changes.
+ * a page they touch is not In use, or the user copy faults. The first two
+ * change no byte of the range; after a user fault, the bytes before it may
+ * have been copied, and no other byte changes.
  */
 int spr_copy_from_user(struct shrinkable_page_range *range, size_t offset,
 		       const void __user *from, size_t size)
@@ -615,7 +620,7 @@ EXPORT_SYMBOL_GPL(spr_read);
  *
  * Context: Any context but hard irq.
  * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
- * or a page they touch is not In use.
+ * or a page they touch is not In use; then no byte changes.
  */
 int spr_write(struct shrinkable_page_range *range, size_t offset,
 	      const void *from, size_t size)
@@ -632,7 +637,7 @@ EXPORT_SYMBOL_GPL(spr_write);
  *
  * Context: Any context but hard irq.
  * Return: 0, or -EFAULT if the bytes overflow or pass the end of the range,
- * or a page they touch is not In use.
+ * or a page they touch is not In use; then no byte changes.
  */
 int spr_fill_zero(struct shrinkable_page_range *range, size_t offset,
 		  size_t size)

@@ -634,6 +634,8 @@ static void spr_test_errors_bounds(struct kunit *test)
 	};
 	size_t end = DATA_PAGES << PAGE_SHIFT;
 	const void __user *free_page_uaddr;
+	u32 tail = 0x5a5aa5a5, got = 0;
+	u64 ones = U64_MAX;
 	struct spr_test_range *tr;
 	u8 byte = 0;
 
@@ -661,6 +663,15 @@ static void spr_test_errors_bounds(struct kunit *test)
 	spr_stop_using_range(&tr->range, 1, 2);
 	KUNIT_EXPECT_EQ(test, spr_read(&tr->range, PAGE_SIZE, &byte, 1),
 			-EFAULT);
+	/* A copy that runs into it fails whole, not after the first page. */
+	KUNIT_ASSERT_EQ(test, spr_write(&tr->range, PAGE_SIZE - 4, &tail, 4),
+			0);
+	KUNIT_EXPECT_EQ(test, spr_write(&tr->range, PAGE_SIZE - 4, &ones, 8),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, spr_fill_zero(&tr->range, PAGE_SIZE - 4, 8),
+			-EFAULT);
+	KUNIT_ASSERT_EQ(test, spr_read(&tr->range, PAGE_SIZE - 4, &got, 4), 0);
+	KUNIT_EXPECT_EQ(test, got, tail);
 	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 1, 2), 0);
 	KUNIT_EXPECT_EQ(test, spr_read(&tr->range, PAGE_SIZE, &byte, 1), 0);
 	/* A size of zero touches nothing. */
