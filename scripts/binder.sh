@@ -33,14 +33,15 @@ spr_binder_module() {
 		spr_die "Debian's kernel has no binder_linux.ko"
 }
 
-# Build the static programs of tests/binder/ in a copy, the kernel's
-# binderfs selftest among them, and print their paths.
+# Build the static programs of tests/binder/ in a copy of tests/ (they
+# include ../user/spr_util.h), the kernel's binderfs selftest among them,
+# and print their paths.
 spr_binder_programs() {
-	local dir=$SPR_BINDER_BUILD/programs log=$SPR_BINDER_BUILD/programs.log
-	local p
-	mkdir -p "$dir"
-	rsync -a "$SPR_REPO/tests/binder/" "$dir/" ||
-		spr_die "cannot copy tests/binder to $dir"
+	local src=$SPR_BINDER_BUILD/programs log=$SPR_BINDER_BUILD/programs.log
+	local dir=$src/tests/binder p
+	mkdir -p "$src"
+	(cd "$SPR_REPO" && rsync -a --relative tests/binder tests/user "$src/") ||
+		spr_die "cannot copy tests/binder and tests/user to $src"
 	make -C "$dir" KSRC="$SPR_KSRC" >"$log" 2>&1 || {
 		cat "$log" >&2
 		spr_die "make -C tests/binder failed (log: $log)"

@@ -23,6 +23,7 @@
  * Prints "SPR-CHECK PASS|FAIL <name> [details]" for each check and exits 1
  * if any failed.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -37,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/android/binder.h>
+
+#include "../user/spr_util.h"
 
 #define BINDERFS_DIR	"/dev/binderfs"
 #define DEFAULT_DEVICE	BINDERFS_DIR "/binder"
@@ -64,20 +67,6 @@ static const char * const kernel_reports[] = {
 
 static unsigned int nr_failed;
 
-static void write_line(const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= n;
-	}
-}
-
 /* The details of the check being printed, formatted by check(). */
 static char check_detail[LINE_MAX_LEN];
 
@@ -94,7 +83,7 @@ static bool check_result(bool ok, const char *name)
 	nr_failed += !ok;
 	len = strnlen(line, sizeof(line) - 1);
 	line[len++] = '\n';
-	write_line(line, len);
+	spr_write_all(STDOUT_FILENO, line, len);
 	return ok;
 }
 
@@ -113,15 +102,7 @@ static void metric(const char *name, long long value)
 
 	len = snprintf(line, sizeof(line), "SPR-METRIC %s %lld\n", name,
 		       value);
-	write_line(line, len);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	spr_write_all(STDOUT_FILENO, line, len);
 }
 
 /* Mount binderfs on BINDERFS_DIR unless the default device exists. */
@@ -279,14 +260,14 @@ int main(int argc, char **argv)
 	metric("binder_map_bytes", map_bytes);
 
 	/* The selftest runs inside this ioctl, before the command itself. */
-	start = now_ms();
+	start = spr_now_ms();
 	if (check(!ioctl(fd, BINDER_VERSION, &version), "binder_version_ioctl",
 		  "%s", strerror(errno)))
 		check(version.protocol_version ==
 		      BINDER_CURRENT_PROTOCOL_VERSION, "binder_version",
 		      "protocol %d, expected %d", version.protocol_version,
 		      BINDER_CURRENT_PROTOCOL_VERSION);
-	metric("binder_selftest_ioctl_ms", now_ms() - start);
+	metric("binder_selftest_ioctl_ms", spr_now_ms() - start);
 
 	check_kernel_log();
 

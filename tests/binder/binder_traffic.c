@@ -65,6 +65,8 @@
 
 #include <linux/android/binder.h>
 
+#include "../user/spr_util.h"
+
 #define BT_PAGE_SIZE		4096UL
 /* binder maps at most 4 MiB of a process (binder_alloc_mmap_handler()). */
 #define BT_MAP_SIZE		(4UL << 20)
@@ -392,21 +394,6 @@ static unsigned int bt_nr_traffic_sizes;
 
 /* Output, one write(2) a line. */
 
-static void bt_write_all(const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(STDOUT_FILENO, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= n;
-	}
-}
-
 static void bt_puts(const char *s)
 {
 	char line[BT_LINE_MAX + 1];
@@ -414,7 +401,7 @@ static void bt_puts(const char *s)
 
 	memcpy(line, s, len);
 	line[len++] = '\n';
-	bt_write_all(line, len);
+	spr_write_all(STDOUT_FILENO, line, len);
 }
 
 /* Formatted through snprintf(), so that the compiler checks the formats. */
@@ -430,20 +417,12 @@ static void bt_metric(const char *name, long long value)
 	bt_print("SPR-METRIC %s %lld", name, value);
 }
 
-static void bt_strscpy(char *dst, const char *src, size_t size)
-{
-	size_t len = strnlen(src, size - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 static void bt_fail_str(enum bt_check_id id, const char *detail)
 {
 	struct bt_check *c = &bt_sh->checks[id];
 
 	if (!__atomic_fetch_add(&c->nr_failed, 1, __ATOMIC_ACQ_REL))
-		bt_strscpy(c->detail, detail, sizeof(c->detail));
+		spr_strscpy(c->detail, detail, sizeof(c->detail));
 }
 
 #define bt_err(id, ...) \
@@ -488,16 +467,6 @@ static void bt_check_end(enum bt_check_id id)
 
 /* Small helpers. */
 
-static const char *bt_errname(int err)
-{
-	const char *name;
-
-	if (!err)
-		return "success";
-	name = strerrorname_np(err);
-	return name ? name : "unknown-errno";
-}
-
 static const char *bt_brname(__u32 cmd)
 {
 	unsigned int nr = _IOC_NR(cmd);
@@ -517,25 +486,12 @@ static __s64 bt_now_us(void)
 	return (__s64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static __s64 bt_now_ms(void)
-{
-	return bt_now_us() / 1000;
-}
-
-static void bt_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static void bt_sleep_until(__s64 when_ms)
 {
-	__s64 now = bt_now_ms();
+	__s64 now = spr_now_ms();
 
 	if (when_ms > now)
-		bt_sleep_ms(when_ms - now);
+		spr_sleep_ms(when_ms - now);
 }
 
 static __u64 bt_load(const __u64 *p)
@@ -573,12 +529,9 @@ static const char *bt_status_str(int status, char *buf, size_t len)
 static bool bt_parse_uint(const char *s, unsigned int min, unsigned int max,
 			  unsigned int *out)
 {
-	unsigned long v;
-	char *end;
+	__u64 v;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+	if (!spr_parse_u64(s, min, max, &v))
 		return false;
 	*out = v;
 	return true;
@@ -609,40 +562,6 @@ static long bt_read_file(const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return len;
-}
-
-static int bt_write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	err = n < 0 ? -errno : (size_t)n == strlen(text) ? 0 : -EIO;
-	close(fd);
-	return err;
-}
-
-/* A field of /proc/meminfo in kB, 0 if it cannot be read. */
-static long bt_meminfo_kb(const char *field)
-{
-	size_t flen = strlen(field);
-	char buf[4096], *line;
-	long kb = 0;
-
-	if (bt_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return 0;
-	for (line = buf; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, field, flen) && line[flen] == ':') {
-			kb = strtol(line + flen + 1, NULL, 10);
-			break;
-		}
-	}
-	return kb;
 }
 
 /*
@@ -765,10 +684,7 @@ static int bt_dead_reply_logged(pid_t server, long size)
  */
 static __u64 bt_mix(__u64 z)
 {
-	z += 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return spr_rand(&z);
 }
 
 static __u64 bt_seed(__u32 code, size_t size)
@@ -792,17 +708,6 @@ static __u8 bt_expected(__u64 seed, size_t offset)
 	return bt_mix(seed + (offset & ~7UL)) >> (8 * (offset & 7));
 }
 
-static size_t bt_first_diff(const __u8 *a, const __u8 *b, size_t len)
-{
-	size_t i;
-
-	if (!memcmp(a, b, len))
-		return len;
-	for (i = 0; a[i] == b[i]; i++)
-		;
-	return i;
-}
-
 /* The offset of the first byte of @buf off the pattern, or @size. */
 static size_t bt_verify(const __u8 *buf, size_t size, __u64 seed)
 {
@@ -813,7 +718,7 @@ static size_t bt_verify(const __u8 *buf, size_t size, __u64 seed)
 		w = bt_mix(seed + i);
 		n = size - i < 8 ? size - i : 8;
 		if (memcmp(buf + i, &w, n))
-			return i + bt_first_diff(buf + i, (const __u8 *)&w, n);
+			return i + spr_first_diff(buf + i, (const __u8 *)&w, n);
 	}
 	return size;
 }
@@ -893,12 +798,12 @@ static int bt_binder_open(struct bt_binder *b, char *why, size_t len)
 	b->fd = open(bt_o.dev, O_RDWR | O_CLOEXEC);
 	if (b->fd < 0) {
 		err = -errno;
-		snprintf(why, len, "open %s: %s", bt_o.dev, bt_errname(-err));
+		snprintf(why, len, "open %s: %s", bt_o.dev, spr_errname(-err));
 		return err;
 	}
 	if (ioctl(b->fd, BINDER_VERSION, &version)) {
 		err = -errno;
-		snprintf(why, len, "BINDER_VERSION: %s", bt_errname(-err));
+		snprintf(why, len, "BINDER_VERSION: %s", spr_errname(-err));
 		goto out_close;
 	}
 	if (version.protocol_version != BINDER_CURRENT_PROTOCOL_VERSION) {
@@ -913,7 +818,7 @@ static int bt_binder_open(struct bt_binder *b, char *why, size_t len)
 	if (map == MAP_FAILED) {
 		err = -errno;
 		snprintf(why, len, "mmap of %lu bytes: %s", BT_MAP_SIZE,
-			 bt_errname(-err));
+			 spr_errname(-err));
 		goto out_close;
 	}
 	b->map = map;
@@ -958,12 +863,12 @@ static void bt_outcome_str(const struct bt_outcome *o, char *buf, size_t len)
 
 	if (!o->cmd)
 		used = snprintf(buf, len, "BINDER_WRITE_READ failed: %s",
-				bt_errname(-o->err));
+				spr_errname(-o->err));
 	else if (o->cmd == BR_FAILED_REPLY || o->cmd == BR_DEAD_REPLY ||
 		 o->cmd == BR_FROZEN_REPLY)
 		used = snprintf(buf, len, "%s (extended error: %s, %s)",
 				bt_brname(o->cmd), bt_brname(o->ee_command),
-				bt_errname(-o->ee_param));
+				spr_errname(-o->ee_param));
 	else if (o->cmd == BR_ERROR)
 		used = snprintf(buf, len, "BR_ERROR %d", o->err);
 	else
@@ -979,7 +884,7 @@ static void bt_busy(struct bt_thread *t, __u32 code, size_t size,
 	t->w->busy_code = code;
 	t->w->busy_size = size;
 	t->w->busy_oneway = oneway;
-	__atomic_store_n(&t->w->busy_since, bt_now_ms(), __ATOMIC_RELEASE);
+	__atomic_store_n(&t->w->busy_since, spr_now_ms(), __ATOMIC_RELEASE);
 }
 
 static void bt_idle(struct bt_thread *t)
@@ -1089,7 +994,7 @@ static void bt_flush_free(struct bt_thread *t)
 	n = bt_write_read(t->b->fd, w.buf, w.len, NULL, 0);
 	if (n < 0)
 		bt_err(t->check, "client %u thread %u: BC_FREE_BUFFER: %s",
-		       t->client, t->thread, bt_errname(-n));
+		       t->client, t->thread, spr_errname(-n));
 }
 
 static void bt_count_ok(struct bt_thread *t, size_t bytes)
@@ -1147,7 +1052,7 @@ static int bt_check_reply(struct bt_thread *t, __u32 code, size_t size,
 		       what, rep.bad - 1, size);
 		return -EIO;
 	}
-	diff = bt_first_diff(data + sizeof(rep), t->buf, echo);
+	diff = spr_first_diff(data + sizeof(rep), t->buf, echo);
 	if (diff < echo) {
 		bt_err(t->check, "%s: echoed byte %zu of %zu is 0x%02x, sent 0x%02x (reply buffer at offset %td)",
 		       what, diff, echo, data[sizeof(rep) + diff],
@@ -1203,7 +1108,7 @@ static int bt_call(struct bt_thread *t, unsigned int op, size_t size,
 static int bt_call_retry(struct bt_thread *t, unsigned int op, size_t size,
 			 bool oneway)
 {
-	__s64 start = bt_now_ms();
+	__s64 start = spr_now_ms();
 	char what[120];
 	int ret;
 
@@ -1212,14 +1117,14 @@ static int bt_call_retry(struct bt_thread *t, unsigned int op, size_t size,
 		if (ret != -ENOSPC)
 			return ret;
 		bt_add(&t->w->enospc, 1);
-		if (bt_now_ms() - start > BT_ENOSPC_MAX_MS) {
+		if (spr_now_ms() - start > BT_ENOSPC_MAX_MS) {
 			bt_what(bt_code(op, t->client, t->thread, t->seq - 1),
 				size, oneway, what, sizeof(what));
 			bt_err(t->check, "%s: the server's buffer stayed full (BR_FAILED_REPLY, ENOSPC) for %d ms",
 			       what, BT_ENOSPC_MAX_MS);
 			return -EIO;
 		}
-		bt_sleep_ms(2);
+		spr_sleep_ms(2);
 	}
 }
 
@@ -1362,7 +1267,7 @@ static void bt_pause(struct bt_thread *t)
 {
 	bt_store_uint(&t->w->paused, 1);
 	while (bt_load_uint(&bt_sh->pause) && !bt_load_uint(&bt_sh->stop))
-		bt_sleep_ms(5);
+		spr_sleep_ms(5);
 	bt_store_uint(&t->w->paused, 0);
 }
 
@@ -1408,7 +1313,7 @@ static void bt_run_delayed(struct bt_thread *t)
 	do {
 		bt_transact(t, code, 0, t->buf, BT_DELAY_SIZE, &o);
 		if (o.cmd == BR_FAILED_REPLY && o.ee_param == -ENOSPC)
-			bt_sleep_ms(2);
+			spr_sleep_ms(2);
 	} while (o.cmd == BR_FAILED_REPLY && o.ee_param == -ENOSPC);
 	bt_idle(t);
 	bt_what(code, BT_DELAY_SIZE, false, what, sizeof(what));
@@ -1492,7 +1397,7 @@ static void bt_client_main(const struct bt_client *c)
 		ret = pthread_create(&th[i], &attr, bt_client_thread, &t[i]);
 		if (ret) {
 			bt_err(c->check, "client %u: pthread_create: %s",
-			       c->id, bt_errname(ret));
+			       c->id, spr_errname(ret));
 			break;
 		}
 		started++;
@@ -1521,7 +1426,7 @@ static pid_t bt_spawn_client(const struct bt_client *c)
 
 	if (pid < 0)
 		bt_err(c->check, "client %u: fork: %s", c->id,
-		       bt_errname(errno));
+		       spr_errname(errno));
 	else if (!pid)
 		bt_client_main(c);
 	return pid;
@@ -1535,7 +1440,7 @@ static void bt_srv_send(struct bt_srv_thread *st, struct bt_cmds *w)
 
 	if (n < 0)
 		bt_err(BT_C_SERVER_VERIFY, "server thread %u: writing %zu bytes of commands: %s",
-		       st->index, w->len, bt_errname(-n));
+		       st->index, w->len, spr_errname(-n));
 	w->len = 0;
 }
 
@@ -1543,16 +1448,16 @@ static void bt_srv_send(struct bt_srv_thread *st, struct bt_cmds *w)
 static void bt_srv_wait_oneway(struct bt_sender *s, __u64 sent,
 			       const char *what)
 {
-	__s64 deadline = bt_now_ms() + BT_STATS_WAIT_MS;
+	__s64 deadline = spr_now_ms() + BT_STATS_WAIT_MS;
 
 	while (bt_load(&s->oneway_rx) < sent) {
-		if (bt_now_ms() > deadline) {
+		if (spr_now_ms() > deadline) {
 			bt_err(BT_C_SERVER_VERIFY, "server: %s: %llu of %llu oneway transactions came in %d ms",
 			       what, bt_load(&s->oneway_rx), sent,
 			       BT_STATS_WAIT_MS);
 			return;
 		}
-		bt_sleep_ms(1);
+		spr_sleep_ms(1);
 	}
 }
 
@@ -1560,7 +1465,7 @@ static void bt_srv_wait_oneway(struct bt_sender *s, __u64 sent,
 static int bt_srv_hold(__u32 code, bool oneway, const char *what)
 {
 	unsigned int k = bt_code_client(code) - BT_ID_DELAYED;
-	__s64 deadline = bt_now_ms() + 30000;
+	__s64 deadline = spr_now_ms() + 30000;
 
 	if (oneway || k >= BT_NR_KILLS) {
 		bt_err(BT_C_SERVER_VERIFY, "server: %s: not from a victim",
@@ -1569,12 +1474,12 @@ static int bt_srv_hold(__u32 code, bool oneway, const char *what)
 	}
 	bt_store_uint(&bt_sh->victim_seen[k], 1);
 	while (!bt_load_uint(&bt_sh->victim_go[k])) {
-		if (bt_now_ms() > deadline) {
+		if (spr_now_ms() > deadline) {
 			bt_err(BT_C_KILL_DEAD_REPLY, "server: %s: not told to reply in 30 s",
 			       what);
 			break;
 		}
-		bt_sleep_ms(2);
+		spr_sleep_ms(2);
 	}
 	return k;
 }
@@ -1774,10 +1679,10 @@ static void *bt_srv_loop(void *arg)
 		w.len = 0;
 		if (n < 0) {
 			bt_err(BT_C_SERVER_VERIFY, "server thread %u: BINDER_WRITE_READ: %s",
-			       st->index, bt_errname(-n));
+			       st->index, spr_errname(-n));
 			if (++errors >= 10)
 				return NULL;
-			bt_sleep_ms(100);
+			spr_sleep_ms(100);
 			continue;
 		}
 		bt_srv_parse(st, (const __u8 *)rbuf, n);
@@ -1787,7 +1692,7 @@ static void *bt_srv_loop(void *arg)
 static int bt_set_context_mgr(int fd)
 {
 	struct flat_binder_object fbo;
-	__s64 deadline = bt_now_ms() + 5000;
+	__s64 deadline = spr_now_ms() + 5000;
 	__s32 zero = 0;
 	int ret;
 
@@ -1799,9 +1704,9 @@ static int bt_set_context_mgr(int fd)
 			ret = ioctl(fd, BINDER_SET_CONTEXT_MGR, &zero) ?
 			      -errno : 0;
 		/* The previous manager's release is deferred work. */
-		if (ret != -EBUSY || bt_now_ms() > deadline)
+		if (ret != -EBUSY || spr_now_ms() > deadline)
 			return ret;
-		bt_sleep_ms(50);
+		spr_sleep_ms(50);
 	}
 }
 
@@ -1827,13 +1732,13 @@ static void bt_server_main(unsigned int nr_threads)
 	/* Its threads are all there from the start: no BR_SPAWN_LOOPER. */
 	if (ioctl(b.fd, BINDER_SET_MAX_THREADS, &max)) {
 		bt_err(BT_C_SERVER_SETUP, "server: BINDER_SET_MAX_THREADS: %s",
-		       bt_errname(errno));
+		       spr_errname(errno));
 		goto fail;
 	}
 	ret = bt_set_context_mgr(b.fd);
 	if (ret) {
 		bt_err(BT_C_SERVER_SETUP, "server: BINDER_SET_CONTEXT_MGR_EXT: %s",
-		       bt_errname(-ret));
+		       spr_errname(-ret));
 		goto fail;
 	}
 	pthread_attr_init(&attr);
@@ -1848,7 +1753,7 @@ static void bt_server_main(unsigned int nr_threads)
 						   &st[i]) : ENOMEM;
 		if (ret) {
 			bt_err(BT_C_SERVER_SETUP, "server: thread %u of %u: %s",
-			       i, nr_threads, bt_errname(ret));
+			       i, nr_threads, spr_errname(ret));
 			goto fail;
 		}
 	}
@@ -1881,7 +1786,7 @@ static void bt_describe_slots(unsigned int slot, unsigned int n, char *buf,
 		bt_what(w->busy_code, w->busy_size, w->busy_oneway, what,
 			sizeof(what));
 		snprintf(buf, len, "thread %u has waited %lld ms in the driver for %s",
-			 i, bt_now_ms() - since, what);
+			 i, spr_now_ms() - since, what);
 		return;
 	}
 	snprintf(buf, len, "no thread was in the driver");
@@ -1905,20 +1810,20 @@ static int bt_wait_child(pid_t pid, __s64 deadline, enum bt_check_id id,
 		if (ret == pid)
 			break;
 		if (ret < 0 && errno != EINTR) {
-			bt_err(id, "%s: waitpid: %s", who, bt_errname(errno));
+			bt_err(id, "%s: waitpid: %s", who, spr_errname(errno));
 			return -1;
 		}
-		if (bt_now_ms() >= deadline) {
+		if (spr_now_ms() >= deadline) {
 			bt_describe_slots(slot, n, busy, sizeof(busy));
 			bt_err(id, "%s hung: %s; killed", who, busy);
 			kill(pid, SIGKILL);
-			deadline = bt_now_ms() + 5000;
+			deadline = spr_now_ms() + 5000;
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR &&
-			       bt_now_ms() < deadline)
+			       spr_now_ms() < deadline)
 				;
 			return -1;
 		}
-		bt_sleep_ms(10);
+		spr_sleep_ms(10);
 	}
 	if (WIFEXITED(status) && !WEXITSTATUS(status))
 		return 0;
@@ -1929,7 +1834,7 @@ static int bt_wait_child(pid_t pid, __s64 deadline, enum bt_check_id id,
 /* Kill @pid, reap it, and wait for binder to release its process. */
 static int bt_kill_reap(pid_t pid, enum bt_check_id id, const char *who)
 {
-	__s64 deadline = bt_now_ms() + 5000;
+	__s64 deadline = spr_now_ms() + 5000;
 	char how[64];
 	int status;
 	pid_t ret;
@@ -1939,11 +1844,11 @@ static int bt_kill_reap(pid_t pid, enum bt_check_id id, const char *who)
 		ret = waitpid(pid, &status, WNOHANG);
 		if (ret == pid)
 			break;
-		if ((ret < 0 && errno != EINTR) || bt_now_ms() > deadline) {
+		if ((ret < 0 && errno != EINTR) || spr_now_ms() > deadline) {
 			bt_err(id, "%s: not reaped 5 s after SIGKILL", who);
 			return -1;
 		}
-		bt_sleep_ms(5);
+		spr_sleep_ms(5);
 	}
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
 		bt_err(id, "%s: %s, expected SIGKILL", who,
@@ -1951,14 +1856,14 @@ static int bt_kill_reap(pid_t pid, enum bt_check_id id, const char *who)
 		return -1;
 	}
 	/* binder_release() leaves the rest to a work item. */
-	deadline = bt_now_ms() + 5000;
+	deadline = spr_now_ms() + 5000;
 	while (bt_binder_has_proc(pid)) {
-		if (bt_now_ms() > deadline) {
+		if (spr_now_ms() > deadline) {
 			bt_err(id, "%s: binder still lists process %d 5 s after its death",
 			       who, pid);
 			return -1;
 		}
-		bt_sleep_ms(5);
+		spr_sleep_ms(5);
 	}
 	return 0;
 }
@@ -1981,20 +1886,20 @@ static bool bt_open_check(void)
 
 static pid_t bt_start_server(unsigned int nr_threads)
 {
-	__s64 deadline = bt_now_ms() + 10000;
+	__s64 deadline = spr_now_ms() + 10000;
 	pid_t pid = bt_fork();
 	int state;
 
 	if (pid < 0) {
-		bt_err(BT_C_SERVER_SETUP, "fork: %s", bt_errname(errno));
+		bt_err(BT_C_SERVER_SETUP, "fork: %s", spr_errname(errno));
 		return pid;
 	}
 	if (!pid)
 		bt_server_main(nr_threads);
 	while (!(state = __atomic_load_n(&bt_sh->server_state,
 					 __ATOMIC_ACQUIRE)) &&
-	       bt_now_ms() < deadline)
-		bt_sleep_ms(5);
+	       spr_now_ms() < deadline)
+		spr_sleep_ms(5);
 	if (!state)
 		bt_err(BT_C_SERVER_SETUP, "server not ready in 10 s");
 	bt_metric("binder_server_threads", nr_threads);
@@ -2022,7 +1927,7 @@ static void bt_run_phase(const struct bt_client *c, const char *who,
 {
 	pid_t pid = bt_spawn_client(c);
 
-	bt_wait_child(pid, bt_now_ms() + seconds * 1000LL, c->check, who,
+	bt_wait_child(pid, spr_now_ms() + seconds * 1000LL, c->check, who,
 		      c->slot, c->nr_threads);
 }
 
@@ -2036,10 +1941,10 @@ static void bt_sizes_phase(pid_t server)
 		.buf_size = BT_MAP_SIZE + BT_PAGE_SIZE,
 		.run = bt_run_sizes,
 	};
-	__s64 start = bt_now_ms();
+	__s64 start = spr_now_ms();
 
 	bt_run_phase(&c, "the sizes client", 120);
-	bt_metric("binder_sizes_ms", bt_now_ms() - start);
+	bt_metric("binder_sizes_ms", spr_now_ms() - start);
 	bt_pages_metrics(server, "_after_sizes");
 	bt_check_end(BT_C_SIZES_SYNC);
 	bt_check_end(BT_C_SIZES_ONEWAY);
@@ -2052,7 +1957,7 @@ static void bt_sizes_phase(pid_t server)
 /* Pause traffic, wait for the server to hold no buffer, drop caches. */
 static void bt_reclaim_drop(pid_t server)
 {
-	__s64 deadline = bt_now_ms() + 15000;
+	__s64 deadline = spr_now_ms() + 15000;
 	struct bt_pages p0 = { -1, -1, -1, -1, -1 }, p1 = p0;
 	struct bt_mstats m0, m1;
 	unsigned int i, t, busy;
@@ -2069,34 +1974,34 @@ static void bt_reclaim_drop(pid_t server)
 					!bt_load_uint(&w->finished);
 			}
 		if (busy)
-			bt_sleep_ms(5);
-	} while (busy && bt_now_ms() < deadline);
+			spr_sleep_ms(5);
+	} while (busy && spr_now_ms() < deadline);
 	if (busy) {
 		bt_err(BT_C_RECLAIM_DROP, "%u traffic threads did not pause in 15 s",
 		       busy);
 		goto out;
 	}
 	/* Oneway transactions may still be queued: let them drain. */
-	deadline = bt_now_ms() + 5000;
+	deadline = spr_now_ms() + 5000;
 	while ((ret = bt_binder_pages(server, &p0)) == 0 &&
-	       (p0.buffers || p0.active) && bt_now_ms() < deadline)
-		bt_sleep_ms(5);
+	       (p0.buffers || p0.active) && spr_now_ms() < deadline)
+		spr_sleep_ms(5);
 	if (ret) {
 		bt_err(BT_C_RECLAIM_DROP, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, bt_errname(-ret));
+		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
 		goto out;
 	}
 	mret = bt_module_stats(&m0);
 	have_m0 = !mret;
-	ret = bt_write_file("/proc/sys/vm/drop_caches", "3");
+	ret = spr_write_file("/proc/sys/vm/drop_caches", "3");
 	have_m1 = !bt_module_stats(&m1);
 	if (ret)
 		bt_err(BT_C_RECLAIM_DROP, "writing 3 to /proc/sys/vm/drop_caches: %s",
-		       bt_errname(-ret));
+		       spr_errname(-ret));
 	ret = bt_binder_pages(server, &p1);
 	if (ret)
 		bt_err(BT_C_RECLAIM_DROP, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, bt_errname(-ret));
+		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
 	else if (p0.lru <= 0 || p1.lru >= p0.lru || p0.buffers || p0.active)
 		bt_err(BT_C_RECLAIM_DROP, "the server's pages (active:lru:free) went from %ld:%ld:%ld to %ld:%ld:%ld across drop_caches, with %ld buffers held; expected fewer lru pages",
 		       p0.active, p0.lru, p0.free, p1.active, p1.lru, p1.free,
@@ -2109,7 +2014,7 @@ static void bt_reclaim_drop(pid_t server)
 	if (bt_o.module) {
 		if (!have_m0 || !have_m1)
 			bt_err(BT_C_MODULE_RECLAIMED, "cannot read %s: %s",
-			       bt_o.stats_path, bt_errname(-mret));
+			       bt_o.stats_path, spr_errname(-mret));
 		else if (m1.reclaimed <= m0.reclaimed)
 			bt_err(BT_C_MODULE_RECLAIMED, "reclaimed stayed at %ld across drop_caches (available %ld before, %ld after)",
 			       m0.reclaimed, m0.available, m1.available);
@@ -2132,11 +2037,11 @@ static void bt_hog(long target_mib, __s64 deadline)
 	long mib;
 	void *p;
 
-	bt_write_file("/proc/self/oom_score_adj", "1000");
+	spr_write_file("/proc/self/oom_score_adj", "1000");
 	for (mib = 0; mib + BT_HOG_CHUNK_MIB <= target_mib &&
-	     bt_now_ms() < deadline; mib += BT_HOG_CHUNK_MIB) {
+	     spr_now_ms() < deadline; mib += BT_HOG_CHUNK_MIB) {
 		/* Others use memory too: re-read the margin each time. */
-		if (bt_meminfo_kb("MemAvailable") / 1024 <
+		if (spr_meminfo_kb("MemAvailable") / 1024 <
 		    BT_HOG_MARGIN_MIB + BT_HOG_CHUNK_MIB)
 			break;
 		p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
@@ -2146,7 +2051,7 @@ static void bt_hog(long target_mib, __s64 deadline)
 		__atomic_store_n(&bt_sh->hog_mib, mib + BT_HOG_CHUNK_MIB,
 				 __ATOMIC_RELEASE);
 	}
-	bt_sleep_ms(500);
+	spr_sleep_ms(500);
 	_exit(0);
 }
 
@@ -2157,9 +2062,9 @@ static void bt_hog(long target_mib, __s64 deadline)
  */
 static void bt_reclaim_hog(pid_t server)
 {
-	long avail_mib = bt_meminfo_kb("MemAvailable") / 1024;
+	long avail_mib = spr_meminfo_kb("MemAvailable") / 1024;
 	long target = avail_mib - BT_HOG_MARGIN_MIB;
-	__s64 start = bt_now_ms(), deadline = start + BT_HOG_MAX_MS;
+	__s64 start = spr_now_ms(), deadline = start + BT_HOG_MAX_MS;
 	struct bt_mstats m0, m1;
 	unsigned int drops = 0, i;
 	int status, ret, have_m0 = !bt_module_stats(&m0);
@@ -2170,24 +2075,24 @@ static void bt_reclaim_hog(pid_t server)
 		target = 0;
 	pid = bt_fork();
 	if (pid < 0) {
-		bt_err(BT_C_RECLAIM_HOG, "fork: %s", bt_errname(errno));
+		bt_err(BT_C_RECLAIM_HOG, "fork: %s", spr_errname(errno));
 		goto out;
 	}
 	if (!pid)
 		bt_hog(target, start + BT_HOG_ALLOC_MS);
 	for (i = 0;; i++) {
 		if (!(i % 20)) {
-			ret = bt_write_file("/proc/sys/vm/drop_caches", "3");
+			ret = spr_write_file("/proc/sys/vm/drop_caches", "3");
 			if (ret)
 				bt_err(BT_C_RECLAIM_HOG, "writing 3 to /proc/sys/vm/drop_caches: %s",
-				       bt_errname(-ret));
+				       spr_errname(-ret));
 			drops++;
 		}
-		bt_sleep_ms(50);
+		spr_sleep_ms(50);
 		ret = waitpid(pid, &status, WNOHANG);
 		if (ret == pid)
 			break;
-		if ((ret < 0 && errno != EINTR) || bt_now_ms() > deadline) {
+		if ((ret < 0 && errno != EINTR) || spr_now_ms() > deadline) {
 			bt_err(BT_C_RECLAIM_HOG, "the hog still ran after %d ms, at %llu of %ld MiB",
 			       BT_HOG_MAX_MS, bt_load(&bt_sh->hog_mib),
 			       target);
@@ -2204,7 +2109,7 @@ out:
 	bt_metric("binder_hog_available_mib", avail_mib);
 	bt_metric("binder_hog_target_mib", target);
 	bt_metric("binder_hog_mib", bt_load(&bt_sh->hog_mib));
-	bt_metric("binder_hog_ms", bt_now_ms() - start);
+	bt_metric("binder_hog_ms", spr_now_ms() - start);
 	bt_metric("binder_hog_drop_caches", drops);
 	bt_metric("binder_module_reclaimed_by_hog",
 		  have_m0 && !bt_module_stats(&m1) ?
@@ -2236,7 +2141,7 @@ static void bt_kill_delayed(unsigned int k, pid_t server)
 		.buf_size = BT_DELAY_SIZE,
 		.run = bt_run_delayed,
 	};
-	__s64 deadline = bt_now_ms() + 10000;
+	__s64 deadline = spr_now_ms() + 10000;
 	char who[64], busy[200];
 	__u32 result = 0;
 	pid_t pid;
@@ -2246,8 +2151,8 @@ static void bt_kill_delayed(unsigned int k, pid_t server)
 	pid = bt_spawn_client(&c);
 	if (pid < 0)
 		goto out;
-	while (!bt_load_uint(&bt_sh->victim_seen[k]) && bt_now_ms() < deadline)
-		bt_sleep_ms(2);
+	while (!bt_load_uint(&bt_sh->victim_seen[k]) && spr_now_ms() < deadline)
+		spr_sleep_ms(2);
 	if (!bt_load_uint(&bt_sh->victim_seen[k])) {
 		bt_describe_slots(c.slot, 1, busy, sizeof(busy));
 		bt_err(c.check, "%s: the server did not get its transaction in 10 s: %s",
@@ -2258,13 +2163,13 @@ static void bt_kill_delayed(unsigned int k, pid_t server)
 	if (bt_kill_reap(pid, c.check, who))
 		goto out;
 	/* binder_deferred_release() unlists the process first: a margin. */
-	bt_sleep_ms(100);
+	spr_sleep_ms(100);
 	bt_store_uint(&bt_sh->victim_go[k], 1);
-	deadline = bt_now_ms() + 10000;
+	deadline = spr_now_ms() + 10000;
 	while (!(result = __atomic_load_n(&bt_sh->victim_result[k],
 					  __ATOMIC_ACQUIRE)) &&
-	       bt_now_ms() < deadline)
-		bt_sleep_ms(2);
+	       spr_now_ms() < deadline)
+		spr_sleep_ms(2);
 	if (!result) {
 		bt_err(c.check, "%s: the server's BC_REPLY got no answer in 10 s",
 		       who);
@@ -2279,7 +2184,7 @@ static void bt_kill_delayed(unsigned int k, pid_t server)
 					   sizeof(struct bt_reply) + 8 * (k + 1));
 		if (ret < 0)
 			bt_err(c.check, "%s: %s/failed_transaction_log: %s",
-			       who, BT_BINDER_DEBUGFS, bt_errname(-ret));
+			       who, BT_BINDER_DEBUGFS, spr_errname(-ret));
 		else if (!ret)
 			bt_err(c.check, "%s: the server's reply (answered by %s) is not in failed_transaction_log as BR_DEAD_REPLY: did it reach the dead process?",
 			       who, bt_brname(result));
@@ -2301,7 +2206,7 @@ static void bt_kill_random(unsigned int k)
 		.run = bt_run_traffic,
 	};
 	struct bt_worker *w = &bt_sh->workers[c.slot];
-	__s64 deadline = bt_now_ms() + 10000;
+	__s64 deadline = spr_now_ms() + 10000;
 	char who[64];
 	pid_t pid;
 
@@ -2310,11 +2215,11 @@ static void bt_kill_random(unsigned int k)
 	if (pid < 0)
 		return;
 	while (bt_load(&w->sync_ok) + bt_load(&w->oneway_sent) < 3 &&
-	       bt_now_ms() < deadline)
-		bt_sleep_ms(2);
+	       spr_now_ms() < deadline)
+		spr_sleep_ms(2);
 	if (bt_load(&w->sync_ok) + bt_load(&w->oneway_sent) < 3)
 		bt_err(c.check, "%s: fewer than 3 transactions in 10 s", who);
-	bt_sleep_ms(bt_mix(k) % 40);
+	spr_sleep_ms(bt_mix(k) % 40);
 	bt_random_busy += !!__atomic_load_n(&w->busy_since, __ATOMIC_ACQUIRE);
 	bt_kill_reap(pid, c.check, who);
 }
@@ -2333,7 +2238,7 @@ static void bt_traffic_phase(pid_t server)
 		.run = bt_run_traffic,
 	};
 	__u64 sync = 0, oneway = 0, bytes = 0, enospc = 0, drop = 0, hog = 0;
-	__s64 start = bt_now_ms(), duration = bt_o.seconds * 1000LL, end;
+	__s64 start = spr_now_ms(), duration = bt_o.seconds * 1000LL, end;
 	pid_t pids[BT_MAX_CLIENTS];
 	struct bt_worker *w;
 	unsigned int i, t;
@@ -2374,17 +2279,17 @@ static void bt_traffic_phase(pid_t server)
 	}
 	/* At least a second of traffic after the last event. */
 	end = start + duration;
-	if (end < bt_now_ms() + 1000)
-		end = bt_now_ms() + 1000;
+	if (end < spr_now_ms() + 1000)
+		end = spr_now_ms() + 1000;
 	bt_sleep_until(end);
 	bt_store_uint(&bt_sh->stop, 1);
-	end = bt_now_ms() + BT_CHILD_GRACE_MS;
+	end = spr_now_ms() + BT_CHILD_GRACE_MS;
 	for (i = 0; i < bt_o.clients; i++) {
 		snprintf(who, sizeof(who), "traffic client %u", i + 1);
 		bt_wait_child(pids[i], end, BT_C_TRAFFIC, who,
 			      i * BT_MAX_THREADS, bt_o.threads);
 	}
-	duration = bt_now_ms() - start;
+	duration = spr_now_ms() - start;
 	for (i = 0; i < bt_o.clients; i++)
 		for (t = 0; t < bt_o.threads; t++) {
 			w = &bt_sh->workers[i * BT_MAX_THREADS + t];
@@ -2491,8 +2396,8 @@ static long bt_memfree_kb(void)
 
 	for (i = 0; i < BT_ARRAY_SIZE(kb); i++) {
 		if (i)
-			bt_sleep_ms(100);
-		kb[i] = bt_meminfo_kb("MemFree");
+			spr_sleep_ms(100);
+		kb[i] = spr_meminfo_kb("MemFree");
 		if (!kb[i])
 			return 0;
 	}
@@ -2555,10 +2460,10 @@ static void bt_mem_phase(void)
 	err = bt_mem_nofile(nr);
 	if (err)
 		bt_err(BT_C_PROC_MEM, "raising RLIMIT_NOFILE to %u: %s",
-		       nr + 64, bt_errname(-err));
+		       nr + 64, spr_errname(-err));
 	sync();
-	bt_write_file("/proc/sys/vm/drop_caches", "3");
-	bt_sleep_ms(200);
+	spr_write_file("/proc/sys/vm/drop_caches", "3");
+	spr_sleep_ms(200);
 	before = bt_memfree_kb();
 
 	for (n = 0; n < nr; n++) {
@@ -2568,7 +2473,7 @@ static void bt_mem_phase(void)
 			break;
 		}
 	}
-	bt_sleep_ms(200);
+	spr_sleep_ms(200);
 	after = bt_memfree_kb();
 	bt_metric("binder_proc_mem_count", n);
 	bt_metric("binder_proc_mem_before_kb", before);
@@ -2581,11 +2486,11 @@ static void bt_mem_phase(void)
 		munmap((void *)bt_mem_procs[i].map, BT_MAP_SIZE);
 		close(bt_mem_procs[i].fd);
 	}
-	deadline = bt_now_ms() + BT_MEM_RELEASE_MS;
+	deadline = spr_now_ms() + BT_MEM_RELEASE_MS;
 	do {
-		bt_sleep_ms(100);
+		spr_sleep_ms(100);
 		released = bt_memfree_kb();
-	} while (released && released < before && bt_now_ms() < deadline);
+	} while (released && released < before && spr_now_ms() < deadline);
 	bt_metric("binder_proc_mem_released_kb", released);
 
 	if (!before || !after)
@@ -2601,7 +2506,7 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 			 bool have_m_start)
 {
 	struct bt_pages p = { -1, -1, -1, -1, -1 };
-	__s64 deadline = bt_now_ms() + 5000;
+	__s64 deadline = spr_now_ms() + 5000;
 	struct bt_mstats m;
 	char how[64];
 	int ret, status;
@@ -2609,11 +2514,11 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 
 	/* Every transaction is over: the server must hold no buffer. */
 	while ((ret = bt_binder_pages(server, &p)) == 0 &&
-	       (p.buffers || p.active) && bt_now_ms() < deadline)
-		bt_sleep_ms(10);
+	       (p.buffers || p.active) && spr_now_ms() < deadline)
+		spr_sleep_ms(10);
 	if (ret)
 		bt_err(BT_C_BUFFERS_RELEASED, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, bt_errname(-ret));
+		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
 	else if (p.buffers || p.active)
 		bt_err(BT_C_BUFFERS_RELEASED, "the server still holds %ld buffers (pages active:lru:free %ld:%ld:%ld) 5 s after the last transaction",
 		       p.buffers, p.active, p.lru, p.free);
@@ -2637,7 +2542,7 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 	if (bt_o.module) {
 		if (ret || !have_m_start)
 			bt_err(BT_C_MODULE_STATS, "%s: %s", bt_o.stats_path,
-			       ret ? bt_errname(-ret) : "not there at the start");
+			       ret ? spr_errname(-ret) : "not there at the start");
 		bt_done(BT_C_MODULE_STATS);
 	}
 
@@ -2656,13 +2561,13 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 		       bt_status_str(status, how, sizeof(how)));
 	} else if (ret) {
 		bt_err(BT_C_SERVER_EXIT, "waitpid for the server: %s",
-		       bt_errname(errno));
+		       spr_errname(errno));
 	} else {
 		kill(server, SIGKILL);
-		deadline = bt_now_ms() + 5000;
+		deadline = spr_now_ms() + 5000;
 		while (!(ret = waitpid(server, &status, WNOHANG)) &&
-		       bt_now_ms() < deadline)
-			bt_sleep_ms(5);
+		       spr_now_ms() < deadline)
+			spr_sleep_ms(5);
 		if (ret != server)
 			bt_err(BT_C_SERVER_EXIT, "the server was not reaped 5 s after SIGKILL");
 		else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
@@ -2679,7 +2584,7 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 	if (!pid)
 		bt_err(BT_C_CHILDREN_REAPED, "a child process still runs");
 	else if (errno != ECHILD)
-		bt_err(BT_C_CHILDREN_REAPED, "waitpid: %s", bt_errname(errno));
+		bt_err(BT_C_CHILDREN_REAPED, "waitpid: %s", spr_errname(errno));
 	bt_done(BT_C_CHILDREN_REAPED);
 
 	if (bt_o.module)
@@ -2796,11 +2701,11 @@ int main(int argc, char **argv)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (bt_sh == MAP_FAILED) {
 		bt_print("SPR-CHECK FAIL binder_open cannot map %zu bytes of shared memory: %s",
-			 sizeof(*bt_sh), bt_errname(errno));
+			 sizeof(*bt_sh), spr_errname(errno));
 		return 1;
 	}
 	/* Inherited by every child but the hog: the OOM killer's choice. */
-	bt_write_file("/proc/self/oom_score_adj", "-1000");
+	spr_write_file("/proc/self/oom_score_adj", "-1000");
 	bt_set_caps();
 	if (!bt_open_check())
 		return 1;
