@@ -94,12 +94,13 @@ def merge(paths):
         have = [log[m] for log in logs if m in log]
         if not have:
             continue
-        metrics = {}
+        metrics, spread = {}, {}
         for k in have[0]["metrics"]:
             values = [r["metrics"][k] for r in have if k in r["metrics"]]
             metrics[k] = statistics.median_low(values)
+            spread[k] = (min(values), max(values))
         runs[m] = {"checks": have[0]["checks"], "metrics": metrics,
-                   "runs": len(have)}
+                   "spread": spread, "runs": len(have)}
         for r in have[1:]:
             if r["checks"] != have[0]["checks"]:
                 runs[m]["checks"] = {**r["checks"], "runs_disagree": "FAIL"}
@@ -156,12 +157,20 @@ def main():
     rows, out = [], {"tps": {}, "memory": {}}
     pb = patched.get("bench", {}).get("metrics", {})
     sb = stock.get("bench", {}).get("metrics", {})
+    spreads = []
     for size in SIZES:
-        p, s = pb.get(f"binder_tps_{size}"), sb.get(f"binder_tps_{size}")
+        key = f"binder_tps_{size}"
+        p, s = pb.get(key), sb.get(key)
         ratio = p / s if p and s else None
-        out["tps"][size] = {"patched": p, "stock": s, "ratio": ratio}
+        ps = patched.get("bench", {}).get("spread", {}).get(key)
+        ss = stock.get("bench", {}).get("spread", {}).get(key)
+        out["tps"][size] = {"patched": p, "stock": s, "ratio": ratio,
+                            "patched_range": ps, "stock_range": ss}
         rows.append((f"transactions/s, {size} B payload", p, s,
-                     f"{ratio:.2f}" if ratio else "-"))
+                     f"{ratio:.3f}" if ratio else "-"))
+        if ps and ss:
+            spreads.append(f"{size} B: patched {ps[0]} to {ps[1]}, "
+                           f"stock {ss[0]} to {ss[1]}")
     for key, label in (("binder_resident_bytes",
                         "binder's resident page bytes after the benchmark"),
                        ("binder_pages_high_watermark",
@@ -186,6 +195,10 @@ def main():
         print(f"{'':52} {'patched':>9} {'stock':>9} {'ratio':>6}")
         for r in rows:
             print(f"{r[0]:52} {str(r[1]):>9} {str(r[2]):>9} {r[3]:>6}")
+    if spreads:
+        boots = (patched["bench"]["runs"], stock["bench"]["runs"])
+        print(f"transactions/s over the boots ({boots[0]} patched, "
+              f"{boots[1]} stock): " + "; ".join(spreads))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
