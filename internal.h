@@ -3,7 +3,29 @@
 #ifndef _SPR_INTERNAL_H
 #define _SPR_INTERNAL_H
 
+#include <linux/types.h>
+
+struct page;
 struct spr_shrinker;
+
+/*
+ * A slot of a range holds its page's pointer, with this bit set while the
+ * page is on the lru. It changes only under range->lock, always with
+ * WRITE_ONCE(), so that the In-use check of the copies can read it without
+ * the lock and without following the pointer to the page's metadata. The
+ * tests read slots too, through these helpers.
+ */
+#define SPR_SLOT_AVAILABLE	1UL
+
+static inline struct page *spr_slot_page(struct page *slot)
+{
+	return (struct page *)((unsigned long)slot & ~SPR_SLOT_AVAILABLE);
+}
+
+static inline bool spr_slot_available(struct page *slot)
+{
+	return (unsigned long)slot & SPR_SLOT_AVAILABLE;
+}
 
 unsigned long spr_reclaim(struct spr_shrinker *s, unsigned long nr_to_scan);
 

@@ -7,7 +7,8 @@
  *
  * Each slot of a range is Free (no page), Available (a page on the lru) or
  * In use (a page not on the lru). The metadata that puts a page on the lru is
- * allocated only for resident pages and lives in page->private.
+ * allocated only for resident pages and lives in page->private; the slot
+ * itself says whether the page is on the lru (SPR_SLOT_AVAILABLE).
  *
  * Lock order:
  *
@@ -64,25 +65,27 @@ static unsigned long spr_page_addr(struct shrinkable_page_range *range,
 	return range->vma_addr + (index << PAGE_SHIFT);
 }
 
-static bool spr_page_on_lru(struct shrinkable_page_range *range,
-			    struct page *page)
+/* With range->lock held: put the In-use page of slot @index on the lru. */
+static void spr_lru_add(struct shrinkable_page_range *range, size_t index)
 {
-	lockdep_assert_held(&range->lock);
-	return !list_empty(&spr_page_meta(page)->lru);
-}
+	struct page *page = range->pages[index];
 
-static void spr_lru_add(struct shrinkable_page_range *range, struct page *page)
-{
 	lockdep_assert_held(&range->lock);
 	list_lru_add(&range->shrinker->lru, &spr_page_meta(page)->lru,
 		     page_to_nid(page), NULL);
+	WRITE_ONCE(range->pages[index],
+		   (struct page *)((unsigned long)page | SPR_SLOT_AVAILABLE));
 }
 
-static void spr_lru_del(struct shrinkable_page_range *range, struct page *page)
+/* With range->lock held: take the Available page of slot @index off it. */
+static void spr_lru_del(struct shrinkable_page_range *range, size_t index)
 {
+	struct page *page = spr_slot_page(range->pages[index]);
+
 	lockdep_assert_held(&range->lock);
 	list_lru_del(&range->shrinker->lru, &spr_page_meta(page)->lru,
 		     page_to_nid(page), NULL);
+	WRITE_ONCE(range->pages[index], page);
 }
 
 static struct page *spr_alloc_page(struct shrinkable_page_range *range,
@@ -163,12 +166,12 @@ static size_t spr_claim_resident(struct shrinkable_page_range *range,
 {
 	lockdep_assert_held(&range->lock);
 	for (; index < end; index++) {
-		struct page *page = range->pages[index];
+		struct page *slot = range->pages[index];
 
-		if (!page)
+		if (!slot)
 			break;
-		if (spr_page_on_lru(range, page))
-			spr_lru_del(range, page);
+		if (spr_slot_available(slot))
+			spr_lru_del(range, index);
 	}
 	return index;
 }
@@ -216,7 +219,7 @@ static long spr_map_run(struct shrinkable_page_range *range, size_t index,
 
 	spin_lock(&range->lock);
 	for (i = 0; i < done; i++) {
-		range->pages[index + i] = pages[i];
+		WRITE_ONCE(range->pages[index + i], pages[i]);
 		pages[i] = NULL;
 	}
 	spin_unlock(&range->lock);
@@ -394,10 +397,10 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 	}
 	/* Queue the last page first, so that the shrinker frees it first. */
 	for (index = end; index-- > start;) {
-		struct page *page = range->pages[index];
+		struct page *slot = range->pages[index];
 
-		if (page && !spr_page_on_lru(range, page))
-			spr_lru_add(range, page);
+		if (slot && !spr_slot_available(slot))
+			spr_lru_add(range, index);
 	}
 out:
 	spin_unlock(&range->lock);
@@ -420,13 +423,13 @@ enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
 				   size_t index)
 {
 	enum spr_page_state state = SPR_PAGE_FREE;
-	struct page *page;
+	struct page *slot;
 
 	spin_lock(&range->lock);
-	page = index < range->nr_pages ? range->pages[index] : NULL;
-	if (page)
-		state = spr_page_on_lru(range, page) ? SPR_PAGE_AVAILABLE :
-						       SPR_PAGE_IN_USE;
+	slot = index < range->nr_pages ? range->pages[index] : NULL;
+	if (slot)
+		state = spr_slot_available(slot) ? SPR_PAGE_AVAILABLE :
+						   SPR_PAGE_IN_USE;
 	spin_unlock(&range->lock);
 	return state;
 }
@@ -451,11 +454,11 @@ void spr_range_stats(struct shrinkable_page_range *range,
 	spin_lock(&range->lock);
 	stats->nr_pages = range->nr_pages;
 	for (index = 0; index < range->nr_pages; index++) {
-		struct page *page = range->pages[index];
+		struct page *slot = range->pages[index];
 
-		if (!page)
+		if (!slot)
 			stats->free++;
-		else if (spr_page_on_lru(range, page))
+		else if (spr_slot_available(slot))
 			stats->available++;
 		else
 			stats->in_use++;
@@ -464,26 +467,31 @@ void spr_range_stats(struct shrinkable_page_range *range,
 }
 EXPORT_SYMBOL_GPL(spr_range_stats);
 
-/* With range->lock held: whether the pages [@first, @last] are all In use. */
+/*
+ * Whether the pages [@first, @last] are all In use. Without range->lock: a
+ * slot of a page that the caller holds In use cannot change under us, and
+ * any other answer is the caller's bug either way.
+ */
 static bool spr_span_in_use(struct shrinkable_page_range *range, size_t first,
 			    size_t last)
 {
 	size_t index;
 
-	lockdep_assert_held(&range->lock);
-	for (index = first; index <= last; index++)
-		if (!range->pages[index] ||
-		    spr_page_on_lru(range, range->pages[index]))
+	for (index = first; index <= last; index++) {
+		struct page *slot = READ_ONCE(range->pages[index]);
+
+		if (!slot || spr_slot_available(slot))
 			return false;
+	}
 	return true;
 }
 
 /*
  * Call @fn on each page-sized chunk of the @size bytes at @offset, after
- * checking, in one pass under range->lock, that they lie inside the range
- * and that every page they touch is In use. Any other page is the caller's
- * bug, and then no byte is touched. The caller owns the pages it touches, so
- * their slots cannot change once the lock is dropped.
+ * checking that they lie inside the range and that every page they touch is
+ * In use. Any other page is the caller's bug, and then no byte is touched.
+ * The caller owns those pages, so neither the check nor the copy needs
+ * range->lock.
  */
 static int spr_walk_chunks(struct shrinkable_page_range *range,
 			   size_t offset, size_t size,
@@ -491,29 +499,25 @@ static int spr_walk_chunks(struct shrinkable_page_range *range,
 				     size_t len, void *cursor),
 			   void *cursor)
 {
-	struct page **pages;
-	size_t end;
-	bool owned;
+	size_t end, nr_pages;
 	int ret;
 
 	if (!size)
 		return 0;
-	if (check_add_overflow(offset, size, &end))
-		return -EFAULT;
-	spin_lock(&range->lock);
-	owned = end <= (range->nr_pages << PAGE_SHIFT) &&
-		spr_span_in_use(range, offset >> PAGE_SHIFT,
-				(end - 1) >> PAGE_SHIFT);
-	pages = range->pages;
-	spin_unlock(&range->lock);
-	if (!owned)
+	/* Pairs with spr_register_vma(): the slots are there to read. */
+	nr_pages = smp_load_acquire(&range->nr_pages);
+	if (check_add_overflow(offset, size, &end) ||
+	    end > (nr_pages << PAGE_SHIFT) ||
+	    !spr_span_in_use(range, offset >> PAGE_SHIFT,
+			     (end - 1) >> PAGE_SHIFT))
 		return -EFAULT;
 
 	while (offset < end) {
 		size_t in_page = offset_in_page(offset);
 		size_t len = min(end - offset, PAGE_SIZE - in_page);
 
-		ret = fn(pages[offset >> PAGE_SHIFT], in_page, len, cursor);
+		ret = fn(range->pages[offset >> PAGE_SHIFT], in_page, len,
+			 cursor);
 		if (ret)
 			return ret;
 		offset += len;
@@ -651,11 +655,11 @@ static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 				     struct spr_page_meta *meta,
 				     struct list_lru_one *lru)
 {
-	struct page *page = range->pages[meta->index];
+	struct page *page = spr_slot_page(range->pages[meta->index]);
 
 	lockdep_assert_held(&range->lock);
 	list_lru_isolate(lru, &meta->lru);
-	range->pages[meta->index] = NULL;
+	WRITE_ONCE(range->pages[meta->index], NULL);
 	return page;
 }
 
@@ -890,7 +894,8 @@ int spr_register_vma(struct shrinkable_page_range *range,
 		ret = -EBUSY;
 	} else {
 		range->pages = pages;
-		range->nr_pages = nr_pages;
+		/* Pairs with the lockless reader, spr_walk_chunks(). */
+		smp_store_release(&range->nr_pages, nr_pages);
 		range->vma_addr = vma->vm_start;
 		range->vm_ops = vma->vm_ops;
 		range->vm_private_data = vma->vm_private_data;
@@ -983,10 +988,10 @@ void spr_destroy(struct shrinkable_page_range *range)
 	pages = range->pages;
 	nr_pages = range->nr_pages;
 	for (index = 0; index < nr_pages; index++)
-		if (pages[index])
-			spr_lru_del(range, pages[index]);
+		if (spr_slot_available(pages[index]))
+			spr_lru_del(range, index);
 	range->pages = NULL;
-	range->nr_pages = 0;
+	WRITE_ONCE(range->nr_pages, 0);
 	spin_unlock(&range->lock);
 
 	/*

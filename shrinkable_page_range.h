@@ -39,7 +39,8 @@ enum spr_page_state {
  *	same page; see the lock order in shrinkable_page_range.c
  * @lock: protects the fields below and the lru membership of this range's
  *	pages
- * @pages: one slot per page; NULL when the page is Free
+ * @pages: one slot per page: NULL when the page is Free, else the page,
+ *	with bit 0 set while it is Available
  * @nr_pages: number of slots, 0 until a vma is registered
  * @vma_addr: user address of page 0
  * @vm_ops: vm_ops of the registered vma, part of its identity

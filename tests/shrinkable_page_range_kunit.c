@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "../internal.h"
 #include "../shrinkable_page_range.h"
 
 /* A test buffer mapped by the test driver. */
@@ -1228,7 +1229,7 @@ static void spr_test_destroy_all_states(struct kunit *test)
 
 	/* Hold references of our own, to see what destroy drops. */
 	for (i = 0; i < 3; i++) {
-		pages[i] = tr->range.pages[i];
+		pages[i] = spr_slot_page(tr->range.pages[i]);
 		get_page(pages[i]);
 		KUNIT_EXPECT_EQ(test, page_count(pages[i]), 2);
 	}

@@ -26,6 +26,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
+#include "../internal.h"
 #include "../shrinkable_page_range.h"
 #include "spr_bench_uapi.h"
 
@@ -427,10 +428,13 @@ static int spr_bench_mem(struct spr_bench_file *bf, struct spr_bench_mem *bm)
 						      range->nr_pages *
 						      sizeof(*range->pages));
 		bm->page_bytes = 0;
-		for (i = 0; i < range->nr_pages; i++)
-			if (range->pages[i])
+		for (i = 0; i < range->nr_pages; i++) {
+			struct page *page = spr_slot_page(range->pages[i]);
+
+			if (page)
 				bm->page_bytes +=
-					ksize((void *)page_private(range->pages[i]));
+					ksize((void *)page_private(page));
+		}
 		spin_unlock(&range->lock);
 		bm->range_bytes = sizeof(*range);
 	}
