@@ -313,6 +313,30 @@ static int spr_fill_run(struct shrinkable_page_range *range, size_t index,
 	return ret;
 }
 
+/*
+ * Whether the pages [@first, @end) exist and are all In use, read without
+ * range->lock. Only the caller moves its pages out of In use, so a slot that
+ * is In use cannot change under it; any other answer is the caller's bug or
+ * a reason to take the lock.
+ */
+static bool spr_pages_in_use(struct shrinkable_page_range *range,
+			     size_t first, size_t end)
+{
+	/* Pairs with spr_register_vma(): the slots are there to read. */
+	size_t nr_pages = smp_load_acquire(&range->nr_pages);
+	size_t index;
+
+	if (end > nr_pages)
+		return false;
+	for (index = first; index < end; index++) {
+		struct page *slot = READ_ONCE(range->pages[index]);
+
+		if (!slot || spr_slot_available(slot))
+			return false;
+	}
+	return true;
+}
+
 /**
  * spr_use_range() - make pages resident and owned by the caller
  * @range: the range
@@ -329,7 +353,8 @@ static int spr_fill_run(struct shrinkable_page_range *range, size_t index,
  * it, because the caller may share a page between two of its buffers.
  *
  * Context: Process context; may sleep. Takes range->insert_lock, the mmap
- * lock for read, range->lock and the lru lock.
+ * lock for read, range->lock and the lru lock; none of them when every page
+ * is In use already.
  * Return: 0 on success (also when @start >= @end), -EINVAL if @end is past
  * the registered size, -ENOMEM if a page cannot be allocated or mapped, or
  * -ESRCH if the mm has exited or the registered vma is gone or replaced.
@@ -343,6 +368,13 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 	might_sleep();
 	if (start >= end)
 		return 0;
+	/*
+	 * Pages that are all In use already, such as the page that a small
+	 * buffer shares with its neighbour, need neither lock nor lru.
+	 */
+	if (!READ_ONCE(range->vma_closed) &&
+	    spr_pages_in_use(range, start, end))
+		goto out;
 
 	spin_lock(&range->lock);
 	if (end > range->nr_pages)
@@ -363,6 +395,7 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		index = spr_claim_resident(range, index + run, end);
 	}
 	spin_unlock(&range->lock);
+out:
 	trace_spr_use_range(range, start, end, ret);
 	return ret;
 }
@@ -468,25 +501,6 @@ void spr_range_stats(struct shrinkable_page_range *range,
 EXPORT_SYMBOL_GPL(spr_range_stats);
 
 /*
- * Whether the pages [@first, @last] are all In use. Without range->lock: a
- * slot of a page that the caller holds In use cannot change under us, and
- * any other answer is the caller's bug either way.
- */
-static bool spr_span_in_use(struct shrinkable_page_range *range, size_t first,
-			    size_t last)
-{
-	size_t index;
-
-	for (index = first; index <= last; index++) {
-		struct page *slot = READ_ONCE(range->pages[index]);
-
-		if (!slot || spr_slot_available(slot))
-			return false;
-	}
-	return true;
-}
-
-/*
  * Call @fn on each page-sized chunk of the @size bytes at @offset, after
  * checking that they lie inside the range and that every page they touch is
  * In use. Any other page is the caller's bug, and then no byte is touched.
@@ -499,17 +513,14 @@ static int spr_walk_chunks(struct shrinkable_page_range *range,
 				     size_t len, void *cursor),
 			   void *cursor)
 {
-	size_t end, nr_pages;
+	size_t end;
 	int ret;
 
 	if (!size)
 		return 0;
-	/* Pairs with spr_register_vma(): the slots are there to read. */
-	nr_pages = smp_load_acquire(&range->nr_pages);
 	if (check_add_overflow(offset, size, &end) ||
-	    end > (nr_pages << PAGE_SHIFT) ||
-	    !spr_span_in_use(range, offset >> PAGE_SHIFT,
-			     (end - 1) >> PAGE_SHIFT))
+	    !spr_pages_in_use(range, offset >> PAGE_SHIFT,
+			      ((end - 1) >> PAGE_SHIFT) + 1))
 		return -EFAULT;
 
 	while (offset < end) {

@@ -650,6 +650,11 @@ static void spr_test_errors_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, SIZE_MAX, 0), 0);
 	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 2), 0);
 	spr_test_expect_states(test, tr, in_use, DATA_PAGES);
+	/* Pages that are In use already stay so; the bounds still hold. */
+	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 0, 2), 0);
+	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 1, DATA_PAGES + 1),
+			-EINVAL);
+	spr_test_expect_states(test, tr, in_use, DATA_PAGES);
 
 	/* Past the end, overflowing, and touching a Free page. */
 	KUNIT_EXPECT_EQ(test, spr_read(&tr->range, end, &byte, 1), -EFAULT);
