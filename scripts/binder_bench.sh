@@ -3,12 +3,13 @@
 #
 # binder side by side: Debian's own binder_linux.ko against binder ported
 # onto the module (binder/*.patch), on Debian's 6.12 kernel under QEMU.
-# Boots the two drivers in turn, ROUNDS times each (stock first), each boot
-# running tests/binder/binder_traffic's benchmark (-b: ping-pong of 64 B,
-# 4 KiB and 256 KiB payloads) and its memory run (-M 256: kernel memory per
-# binder_proc with 4 MiB mapped), and prints the medians with
-# scripts/binder_compare.py. Alternating boots spread the host's noise over
-# both drivers.
+# Boots the two drivers in turn, ROUNDS times each, each boot running
+# tests/binder/binder_traffic's benchmark (-b: ping-pong of 64 B, 4 KiB and
+# 256 KiB payloads) and its memory run (-M 256: kernel memory per binder_proc
+# with 4 MiB mapped), and prints the medians and the per-round ratios with
+# scripts/binder_compare.py. Each round is one boot of each driver, stock
+# first in odd rounds and patched first in even ones, so that a host that
+# drifts over a round favours neither.
 #
 #   scripts/binder_bench.sh [--rounds N] [--seconds S] [--markdown]
 #
@@ -52,7 +53,9 @@ patched_logs=()
 stock_logs=()
 status=0
 for ((i = 1; i <= rounds; i++)); do
-	for driver in stock patched; do
+	order="stock patched"
+	((i % 2)) || order="patched stock"
+	for driver in $order; do
 		log=$LOGS/binder-bench-$driver-$i.log
 		if [ "$driver" = stock ]; then
 			initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
@@ -76,7 +79,7 @@ for ((i = 1; i <= rounds; i++)); do
 done
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-echo "binder side by side: $(date -u +%F), host: ${cpu:-unknown CPU}, $(nproc) cores; guest: Debian $SPR_GUEST_KVER, QEMU TCG, -smp 2, 512 MiB; $rounds boots per driver, alternating, $seconds s of benchmark each; medians"
+echo "binder side by side: $(date -u +%F), host: ${cpu:-unknown CPU}, $(nproc) cores; guest: Debian $SPR_GUEST_KVER, QEMU TCG, -smp 2, 512 MiB; $rounds rounds of one boot per driver, $seconds s of benchmark each; medians, and the median of the rounds' ratios"
 python3 "$SPR_REPO/scripts/binder_compare.py" "${compare_args[@]}" \
 	--json "$LOGS/binder-bench.json" \
 	"$(IFS=,; echo "${patched_logs[*]}")" \

@@ -22,8 +22,12 @@ Checks, printed as "PASS|FAIL  binder-compare: NAME [details]":
                          (only when the logs have a traffic run)
 
 Then the side-by-side table: transactions per second at 64 B, 4 KiB and
-256 KiB, patched / stock (with several logs a side, from alternating boots,
-the median of each figure); binder's resident pages after the benchmark; and
+256 KiB, patched / stock. With several logs a side, the N-th log of each
+side is round N, and the table shows the median of each figure, the ratio of
+the medians and the median of the rounds' own ratios: a round's two boots
+are close in time, so its ratio is not moved by the host's drift from one
+round to the next. After the table: binder's resident pages after the
+benchmark; and
 the kernel memory per binder_proc with a 4 MiB mapping. Those are reported,
 not checked: a ratio of speeds is not a test. The last line is
 "passed failed", as check_guest_log.py prints it.
@@ -94,17 +98,26 @@ def merge(paths):
         have = [log[m] for log in logs if m in log]
         if not have:
             continue
-        metrics, spread = {}, {}
+        metrics, spread, each = {}, {}, {}
         for k in have[0]["metrics"]:
-            values = [r["metrics"][k] for r in have if k in r["metrics"]]
+            values = [r["metrics"].get(k) for r in have]
+            each[k] = values
+            values = [v for v in values if v is not None]
             metrics[k] = statistics.median_low(values)
             spread[k] = (min(values), max(values))
         runs[m] = {"checks": have[0]["checks"], "metrics": metrics,
-                   "spread": spread, "runs": len(have)}
+                   "spread": spread, "each": each, "runs": len(have)}
         for r in have[1:]:
             if r["checks"] != have[0]["checks"]:
                 runs[m]["checks"] = {**r["checks"], "runs_disagree": "FAIL"}
     return runs
+
+
+def round_ratios(patched, stock, key):
+    """patched / stock of each round that has the figure on both sides."""
+    p = patched.get("bench", {}).get("each", {}).get(key, [])
+    s = stock.get("bench", {}).get("each", {}).get(key, [])
+    return [a / b for a, b in zip(p, s) if a and b]
 
 
 def main():
@@ -157,48 +170,64 @@ def main():
     rows, out = [], {"tps": {}, "memory": {}}
     pb = patched.get("bench", {}).get("metrics", {})
     sb = stock.get("bench", {}).get("metrics", {})
-    spreads = []
+    spreads, rounds = [], []
     for size in SIZES:
         key = f"binder_tps_{size}"
         p, s = pb.get(key), sb.get(key)
         ratio = p / s if p and s else None
         ps = patched.get("bench", {}).get("spread", {}).get(key)
         ss = stock.get("bench", {}).get("spread", {}).get(key)
+        each = round_ratios(patched, stock, key)
+        paired = statistics.median(each) if each else None
         out["tps"][size] = {"patched": p, "stock": s, "ratio": ratio,
-                            "patched_range": ps, "stock_range": ss}
+                            "patched_range": ps, "stock_range": ss,
+                            "round_ratios": each,
+                            "median_round_ratio": paired}
         rows.append((f"transactions/s, {size} B payload", p, s,
-                     f"{ratio:.3f}" if ratio else "-"))
+                     f"{ratio:.3f}" if ratio else "-",
+                     f"{paired:.3f}" if paired else "-"))
         if ps and ss:
             spreads.append(f"{size} B: patched {ps[0]} to {ps[1]}, "
                            f"stock {ss[0]} to {ss[1]}")
+        if len(each) > 1:
+            ahead = sum(r >= 1 for r in each)
+            rounds.append(f"{size} B: " +
+                          " ".join(f"{r:.3f}" for r in each) +
+                          f" (patched ahead or level in {ahead} of "
+                          f"{len(each)})")
     for key, label in (("binder_resident_bytes",
                         "binder's resident page bytes after the benchmark"),
                        ("binder_pages_high_watermark",
                         "pages high watermark after the benchmark")):
         p, s = pb.get(key), sb.get(key)
         out["memory"][key] = {"patched": p, "stock": s}
-        rows.append((label, p, s, f"{p / s:.2f}" if p and s else "-"))
+        rows.append((label, p, s, f"{p / s:.2f}" if p and s else "-", ""))
     pmem = patched.get("memory", {}).get("metrics", {})
     smem = stock.get("memory", {}).get("metrics", {})
     p = pmem.get("binder_proc_mem_bytes_per_proc")
     s = smem.get("binder_proc_mem_bytes_per_proc")
     out["memory"]["bytes_per_proc"] = {"patched": p, "stock": s}
     rows.append(("kernel memory per binder_proc, 4 MiB mapped (bytes)", p, s,
-                 f"{p / s:.2f}" if p and s else "-"))
+                 f"{p / s:.2f}" if p and s else "-", ""))
 
     if args.markdown:
-        print("| | patched | stock | patched / stock |")
-        print("|---|--:|--:|--:|")
+        print("| | patched | stock | patched / stock | median of the "
+              "rounds' ratios |")
+        print("|---|--:|--:|--:|--:|")
         for r in rows:
-            print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |")
+            print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")
     else:
-        print(f"{'':52} {'patched':>9} {'stock':>9} {'ratio':>6}")
+        print(f"{'':52} {'patched':>9} {'stock':>9} {'ratio':>6} "
+              f"{'rounds':>6}")
         for r in rows:
-            print(f"{r[0]:52} {str(r[1]):>9} {str(r[2]):>9} {r[3]:>6}")
+            print(f"{r[0]:52} {str(r[1]):>9} {str(r[2]):>9} {r[3]:>6} "
+                  f"{r[4]:>6}")
     if spreads:
         boots = (patched["bench"]["runs"], stock["bench"]["runs"])
         print(f"transactions/s over the boots ({boots[0]} patched, "
               f"{boots[1]} stock): " + "; ".join(spreads))
+    if rounds:
+        print("patched / stock, round by round: " + "; ".join(rounds))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
