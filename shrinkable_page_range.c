@@ -907,7 +907,7 @@ int spr_register_vma(struct shrinkable_page_range *range,
 		ret = -EBUSY;
 	} else {
 		range->pages = pages;
-		/* Pairs with the lockless reader, spr_walk_chunks(). */
+		/* Pairs with the lockless reader, spr_pages_in_use(). */
 		smp_store_release(&range->nr_pages, nr_pages);
 		range->vma_addr = vma->vm_start;
 		range->vm_ops = vma->vm_ops;
