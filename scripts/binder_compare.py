@@ -99,7 +99,8 @@ def merge(paths):
         if not have:
             continue
         metrics, spread, each = {}, {}, {}
-        for k in have[0]["metrics"]:
+        names = dict.fromkeys(k for r in have for k in r["metrics"])
+        for k in names:
             values = [r["metrics"].get(k) for r in have]
             each[k] = values
             values = [v for v in values if v is not None]

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run every test of shrinkable_page_range:
-#   - checkpatch --strict on every C source and header,
+#   - checkpatch --strict on every C source and header, and on binder/,
+#   - tests/binder_compare_test.py: the side-by-side report's pairing of
+#     rounds, on made-up logs,
 #   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
 #     clang (LLVM=1), both out of tree with "make KDIR=...", and a W=1
 #     build in the kernel tree of binder, ported onto the module by
@@ -83,6 +85,13 @@ prepare_x86_tree() {
 }
 
 # Build the module out of tree against $2, with the make options after it.
+# binder_compare.py's pairing of rounds, on logs whose answers are known.
+check_binder_compare() {
+	local log=$LOGS/binder-compare-test.log
+	python3 "$SPR_REPO/tests/binder_compare_test.py" >"$log" 2>&1
+	static_result "binder_compare.py on made-up logs" "$log" $?
+}
+
 check_build() {
 	local name=$1 tree=$2 log=$LOGS/build-$1.log mod=$SPR_BUILD/extmod-$1
 	shift 2
@@ -193,6 +202,7 @@ kunit_failed=0
 kunit_skipped=0
 check_checkpatch
 check_checkpatch_series
+check_binder_compare
 check_build gcc "$SPR_BUILD/x86-gcc" C=2
 check_build clang "$SPR_BUILD/x86-clang" LLVM=1
 check_in_tree_build
