@@ -6,9 +6,16 @@
  * only under memory pressure. See Documentation/shrinkable_page_range.rst.
  *
  * Each slot of a range is Free (no page), Available (a page on the lru) or
- * In use (a page not on the lru). The metadata that puts a page on the lru is
- * allocated only for resident pages and lives in page->private; the slot
- * itself says whether the page is on the lru (SPR_SLOT_AVAILABLE).
+ * In use (a page that the caller owns). The metadata that puts a page on the
+ * lru is allocated only for resident pages and lives in page->private; the
+ * slot itself says whether the page is Available and whether it is on the
+ * lru (internal.h).
+ *
+ * Taking an Available page back leaves it on the lru, marked In use, and the
+ * shrinker drops such entries when it meets them. A page that a driver uses
+ * and stops using over and over, as binder does with the page of its next
+ * small buffer, so costs no trip through the lru lock once it is queued. The
+ * exact number of Available pages is kept in the shrinker's nr_available.
  *
  * Lock order:
  *
@@ -65,27 +72,51 @@ static unsigned long spr_page_addr(struct shrinkable_page_range *range,
 	return range->vma_addr + (index << PAGE_SHIFT);
 }
 
-/* With range->lock held: put the In-use page of slot @index on the lru. */
-static void spr_lru_add(struct shrinkable_page_range *range, size_t index)
+static void spr_set_slot(struct shrinkable_page_range *range, size_t index,
+			 unsigned long slot)
 {
-	struct page *page = range->pages[index];
-
-	lockdep_assert_held(&range->lock);
-	list_lru_add(&range->shrinker->lru, &spr_page_meta(page)->lru,
-		     page_to_nid(page), NULL);
-	WRITE_ONCE(range->pages[index],
-		   (struct page *)((unsigned long)page | SPR_SLOT_AVAILABLE));
+	WRITE_ONCE(range->pages[index], (struct page *)slot);
 }
 
-/* With range->lock held: take the Available page of slot @index off it. */
-static void spr_lru_del(struct shrinkable_page_range *range, size_t index)
+/*
+ * With range->lock held: make the In-use page of slot @index Available,
+ * queueing it on the lru unless it is still there from an earlier stop. The
+ * caller counts it, once for all the pages it moves (spr_count_available()).
+ */
+static void spr_make_available(struct shrinkable_page_range *range,
+			       size_t index)
 {
-	struct page *page = spr_slot_page(range->pages[index]);
+	struct page *slot = range->pages[index];
+	struct page *page = spr_slot_page(slot);
 
 	lockdep_assert_held(&range->lock);
-	list_lru_del(&range->shrinker->lru, &spr_page_meta(page)->lru,
-		     page_to_nid(page), NULL);
-	WRITE_ONCE(range->pages[index], page);
+	if (!spr_slot_on_lru(slot))
+		list_lru_add(&range->shrinker->lru, &spr_page_meta(page)->lru,
+			     page_to_nid(page), NULL);
+	spr_set_slot(range, index, (unsigned long)page | SPR_SLOT_FLAGS);
+}
+
+/*
+ * With range->lock held: make the Available page of slot @index In use. It
+ * stays on the lru, so that the next stop need not queue it again; the
+ * shrinker skips it and takes it off. The caller counts it.
+ */
+static void spr_make_in_use(struct shrinkable_page_range *range, size_t index)
+{
+	lockdep_assert_held(&range->lock);
+	spr_set_slot(range, index, (unsigned long)range->pages[index] &
+				   ~SPR_SLOT_AVAILABLE);
+}
+
+/*
+ * Add @delta to the shrinker's count of Available pages: once per call that
+ * moves pages, not once per page, as the counter is shared by every range.
+ */
+static void spr_count_available(struct shrinkable_page_range *range,
+				long delta)
+{
+	if (delta)
+		percpu_counter_add(&range->shrinker->nr_available, delta);
 }
 
 static struct page *spr_alloc_page(struct shrinkable_page_range *range,
@@ -156,23 +187,26 @@ static struct vm_area_struct *spr_find_vma(struct shrinkable_page_range *range,
 #define SPR_INSERT_BATCH	32
 
 /*
- * With range->lock held: take the resident pages from @index on off the lru,
- * up to the first Free slot or @end. Returns the index of that slot or @end.
- * A page that is already In use, such as one that the caller shares between
- * two buffers, costs no trip through the lru lock.
+ * With range->lock held: make the resident pages from @index on In use, up
+ * to the first Free slot or @end. Returns the index of that slot or @end.
  */
 static size_t spr_claim_resident(struct shrinkable_page_range *range,
 				 size_t index, size_t end)
 {
+	long claimed = 0;
+
 	lockdep_assert_held(&range->lock);
 	for (; index < end; index++) {
 		struct page *slot = range->pages[index];
 
 		if (!slot)
 			break;
-		if (spr_slot_available(slot))
-			spr_lru_del(range, index);
+		if (spr_slot_available(slot)) {
+			spr_make_in_use(range, index);
+			claimed++;
+		}
 	}
+	spr_count_available(range, -claimed);
 	return index;
 }
 
@@ -229,7 +263,7 @@ static long spr_map_run(struct shrinkable_page_range *range, size_t index,
 /*
  * Make the slots [@index, @index + @nr) In use, mapping @pages into the ones
  * that are still Free. Slots that a concurrent spr_use_range() filled since
- * the caller looked are taken off the lru instead, and their entry of @pages
+ * the caller looked are taken back instead, and their entry of @pages
  * is left for the caller to free.
  */
 static int spr_map_pages(struct shrinkable_page_range *range, size_t first,
@@ -343,18 +377,19 @@ static bool spr_pages_in_use(struct shrinkable_page_range *range,
  * @start: index of the first page
  * @end: index after the last page
  *
- * Every page in [@start, @end) becomes In use: an Available page is taken off
- * the shrinker's lru, and a Free page is allocated zeroed and inserted into
- * the registered vma. Concurrent calls on the same pages are allowed; each
- * returns once the pages are mapped.
+ * Every page in [@start, @end) becomes In use: an Available page is taken
+ * back (it stays on the shrinker's lru, which drops it when it meets it),
+ * and a Free page is allocated zeroed and inserted into the registered vma.
+ * Concurrent calls on the same pages are allowed; each returns once the
+ * pages are mapped.
  *
  * On failure the pages before the failing one stay In use. The caller owns
  * them and gives them back with spr_stop_using_range(); the range cannot do
  * it, because the caller may share a page between two of its buffers.
  *
- * Context: Process context; may sleep. Takes range->insert_lock, the mmap
- * lock for read, range->lock and the lru lock; none of them when every page
- * is In use already.
+ * Context: Process context; may sleep. Takes range->lock, and for Free pages
+ * range->insert_lock and the mmap lock for read; none of them when every
+ * page is In use already.
  * Return: 0 on success (also when @start >= @end), -EINVAL if @end is past
  * the registered size, -ENOMEM if a page cannot be allocated or mapped, or
  * -ESRCH if the mm has exited or the registered vma is gone or replaced.
@@ -411,12 +446,13 @@ EXPORT_SYMBOL_GPL(spr_use_range);
  * and keeps its contents until the shrinker reclaims it, and spr_use_range()
  * can take it back cheaply until then. Free pages are left alone.
  *
- * Context: Any context but hard irq; does not sleep. Takes range->lock and
- * the lru lock.
+ * Context: Any context but hard irq; does not sleep. Takes range->lock, and
+ * the lru lock for a page that is not on the lru yet.
  */
 void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 			  size_t end)
 {
+	long stopped = 0;
 	size_t index;
 	int ret = 0;
 
@@ -432,9 +468,12 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 	for (index = end; index-- > start;) {
 		struct page *slot = range->pages[index];
 
-		if (slot && !spr_slot_available(slot))
-			spr_lru_add(range, index);
+		if (slot && !spr_slot_available(slot)) {
+			spr_make_available(range, index);
+			stopped++;
+		}
 	}
+	spr_count_available(range, stopped);
 out:
 	spin_unlock(&range->lock);
 	trace_spr_stop_using_range(range, start, end, ret);
@@ -529,8 +568,8 @@ spr_walk_chunks(struct shrinkable_page_range *range, size_t offset,
 		size_t in_page = offset_in_page(offset);
 		size_t len = min(end - offset, PAGE_SIZE - in_page);
 
-		ret = fn(range->pages[offset >> PAGE_SHIFT], in_page, len,
-			 cursor);
+		ret = fn(spr_slot_page(range->pages[offset >> PAGE_SHIFT]),
+			 in_page, len, cursor);
 		if (ret)
 			return ret;
 		offset += len;
@@ -663,7 +702,7 @@ int spr_fill_zero(struct shrinkable_page_range *range, size_t offset,
 }
 EXPORT_SYMBOL_GPL(spr_fill_zero);
 
-/* Take the page of @meta off the lru and out of its slot. */
+/* Take the Available page of @meta off the lru and out of its slot. */
 static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 				     struct spr_page_meta *meta,
 				     struct list_lru_one *lru)
@@ -672,8 +711,20 @@ static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 
 	lockdep_assert_held(&range->lock);
 	list_lru_isolate(lru, &meta->lru);
-	WRITE_ONCE(range->pages[meta->index], NULL);
+	spr_set_slot(range, meta->index, 0);
+	percpu_counter_dec(&range->shrinker->nr_available);
 	return page;
+}
+
+/* Take the In-use page of @meta off the lru, where spr_make_in_use() left it. */
+static void spr_unqueue_in_use(struct shrinkable_page_range *range,
+			       struct spr_page_meta *meta,
+			       struct list_lru_one *lru)
+{
+	lockdep_assert_held(&range->lock);
+	list_lru_isolate(lru, &meta->lru);
+	spr_set_slot(range, meta->index,
+		     (unsigned long)range->pages[meta->index] & ~SPR_SLOT_ON_LRU);
 }
 
 /*
@@ -727,9 +778,14 @@ err_mmput:
 }
 
 /*
- * list_lru_walk() callback: move one Available page into the batch. A page
- * of another range, or one past a full batch, ends the walk, so that the
- * batch can be zapped and freed without the lru lock.
+ * list_lru_walk() callback: move one Available page into the batch, or drop
+ * a page that is In use again from the lru. An Available page of another
+ * range, or one past a full batch, ends the walk, so that the batch can be
+ * zapped and freed without the lru lock. Dropping an In-use page needs only
+ * range->lock, so it never ends the walk.
+ *
+ * While the page is on the lru and the lru lock is held, spr_destroy() has
+ * not freed the range's slots, so they can be read here for a first look.
  */
 static enum lru_status spr_reclaim_isolate(struct list_head *item,
 					   struct list_lru_one *lru,
@@ -739,18 +795,28 @@ static enum lru_status spr_reclaim_isolate(struct list_head *item,
 						  lru);
 	struct shrinkable_page_range *range = meta->range;
 	struct spr_reclaim_batch *batch = cb_arg;
+	bool available;
 
+	available = spr_slot_available(READ_ONCE(range->pages[meta->index]));
 	/* Not counted as looked at: the next walk starts with this page. */
-	if (batch->range &&
+	if (available && batch->range &&
 	    (batch->range != range || batch->nr == ARRAY_SIZE(batch->pages)))
 		return LRU_STOP;
 	batch->visited++;
 	/* Contended pages go to the back, so the next walk starts elsewhere. */
-	if (!batch->range && !spr_reclaim_start(batch, range))
+	if (available && !batch->range && !spr_reclaim_start(batch, range))
 		return LRU_ROTATE;
 	if (!spin_trylock(&range->lock))
 		return LRU_ROTATE;
-	batch->pages[batch->nr++] = spr_isolate_page(range, meta, lru);
+	if (!spr_slot_available(range->pages[meta->index])) {
+		spr_unqueue_in_use(range, meta, lru);
+	} else if (available && batch->range == range) {
+		batch->pages[batch->nr++] = spr_isolate_page(range, meta, lru);
+	} else {
+		/* Stopped since the first look; we hold no lock to free it. */
+		spin_unlock(&range->lock);
+		return LRU_ROTATE;
+	}
 	spin_unlock(&range->lock);
 	return LRU_REMOVED;
 }
@@ -862,7 +928,10 @@ unsigned long spr_reclaim(struct spr_shrinker *s, unsigned long nr_to_scan)
 
 		list_lru_walk(&s->lru, spr_reclaim_isolate, &batch, nr_to_scan);
 		nr_to_scan -= min(batch.visited, nr_to_scan);
-		/* No batch was started: the lru is empty or all contended. */
+		/*
+		 * No batch was started: the lru is empty, or held only pages
+		 * that were contended or In use again.
+		 */
 		if (!batch.range)
 			break;
 		freed += spr_reclaim_finish(&batch);
@@ -976,6 +1045,20 @@ int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s)
 }
 EXPORT_SYMBOL_GPL(spr_init);
 
+/* With range->lock held: take the page of slot @index off the lru for good. */
+static void spr_lru_forget(struct shrinkable_page_range *range, size_t index)
+{
+	struct page *slot = range->pages[index];
+	struct page *page = spr_slot_page(slot);
+
+	lockdep_assert_held(&range->lock);
+	list_lru_del(&range->shrinker->lru, &spr_page_meta(page)->lru,
+		     page_to_nid(page), NULL);
+	if (spr_slot_available(slot))
+		percpu_counter_dec(&range->shrinker->nr_available);
+	spr_set_slot(range, index, (unsigned long)page);
+}
+
 /**
  * spr_destroy() - free every page of a range and release its mm
  * @range: the range
@@ -1001,8 +1084,8 @@ void spr_destroy(struct shrinkable_page_range *range)
 	pages = range->pages;
 	nr_pages = range->nr_pages;
 	for (index = 0; index < nr_pages; index++)
-		if (spr_slot_available(pages[index]))
-			spr_lru_del(range, index);
+		if (spr_slot_on_lru(pages[index]))
+			spr_lru_forget(range, index);
 	range->pages = NULL;
 	WRITE_ONCE(range->nr_pages, 0);
 	spin_unlock(&range->lock);
@@ -1016,7 +1099,7 @@ void spr_destroy(struct shrinkable_page_range *range)
 
 	for (index = 0; index < nr_pages; index++)
 		if (pages[index])
-			spr_free_page(pages[index]);
+			spr_free_page(spr_slot_page(pages[index]));
 	kvfree(pages);
 	mmdrop(range->mm);
 	range->mm = NULL;

@@ -40,7 +40,7 @@ enum spr_page_state {
  * @lock: protects the fields below and the lru membership of this range's
  *	pages
  * @pages: one slot per page: NULL when the page is Free, else the page,
- *	with bit 0 set while it is Available
+ *	with bit 0 set while it is Available and bit 1 while it is on the lru
  * @nr_pages: number of slots, 0 until a vma is registered
  * @vma_addr: user address of page 0
  * @vm_ops: vm_ops of the registered vma, part of its identity

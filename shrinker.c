@@ -2,9 +2,10 @@
 /*
  * The shrinker that reclaims Available pages of shrinkable page ranges.
  *
- * One list_lru holds the Available pages of every range on the shrinker. The
- * work on the pages, including the locking, is spr_reclaim() in
- * shrinkable_page_range.c.
+ * One list_lru holds the Available pages of every range on the shrinker, and
+ * a per-cpu counter counts them: the lru may also hold pages that were taken
+ * back In use. The work on the pages, including the locking, is
+ * spr_reclaim() in shrinkable_page_range.c.
  */
 
 #include <linux/debugfs.h>
@@ -80,11 +81,14 @@ int spr_shrinker_register(struct spr_shrinker *s, const char *name)
 	ret = __list_lru_init(&s->lru, false, &spr_lru_key, NULL);
 	if (ret)
 		return ret;
+	ret = percpu_counter_init(&s->nr_available, 0, GFP_KERNEL);
+	if (ret)
+		goto err_lru;
 
 	s->shrinker = shrinker_alloc(0, "%s", name);
 	if (!s->shrinker) {
-		list_lru_destroy(&s->lru);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_counter;
 	}
 	atomic_long_set(&s->reclaimed, 0);
 	atomic_long_set(&s->alloc_failed, 0);
@@ -99,6 +103,12 @@ int spr_shrinker_register(struct spr_shrinker *s, const char *name)
 	s->shrinker->private_data = s;
 	shrinker_register(s->shrinker);
 	return 0;
+
+err_counter:
+	percpu_counter_destroy(&s->nr_available);
+err_lru:
+	list_lru_destroy(&s->lru);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_register);
 
@@ -117,6 +127,7 @@ void spr_shrinker_unregister(struct spr_shrinker *s)
 	shrinker_free(s->shrinker);
 	s->shrinker = NULL;
 	WARN_ON_ONCE(list_lru_count(&s->lru) || !list_empty(&s->ranges));
+	percpu_counter_destroy(&s->nr_available);
 	list_lru_destroy(&s->lru);
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_unregister);
@@ -125,12 +136,14 @@ EXPORT_SYMBOL_GPL(spr_shrinker_unregister);
  * spr_shrinker_count() - number of Available pages
  * @s: the shrinker
  *
- * Context: Any context.
- * Return: the number of pages on @s's lru, over all ranges and nodes.
+ * Context: Any context but NMI.
+ * Return: the number of Available pages of every range on @s. The lru may
+ * hold more entries: pages taken back In use, which a scan drops.
  */
 unsigned long spr_shrinker_count(struct spr_shrinker *s)
 {
-	return list_lru_count(&s->lru);
+	/* Exact, so that drop_caches reclaims down to the last page. */
+	return percpu_counter_sum_positive(&s->nr_available);
 }
 EXPORT_SYMBOL_GPL(spr_shrinker_count);
 
@@ -139,9 +152,11 @@ EXPORT_SYMBOL_GPL(spr_shrinker_count);
  * @s: the shrinker
  * @nr_to_scan: how many lru entries to look at
  *
- * Each page looked at is unmapped from user space and freed, unless one of
- * the locks it needs is contended; then it stays Available and moves to the
- * back of the lru. Pages of one range are unmapped and freed in batches.
+ * Each Available page looked at is unmapped from user space and freed,
+ * unless one of the locks it needs is contended; then it stays Available and
+ * moves to the back of the lru. Pages of one range are unmapped and freed in
+ * batches. An entry of a page that is In use again is dropped from the lru;
+ * it counts as looked at, and nothing is freed.
  *
  * Context: Process context; may sleep.
  * Return: the number of pages freed.

@@ -12,13 +12,16 @@
 #include <linux/atomic.h>
 #include <linux/list_lru.h>
 #include <linux/mutex.h>
+#include <linux/percpu_counter.h>
 
 struct dentry;
 struct shrinker;
 
 /**
  * struct spr_shrinker - a registered shrinker and the lru it reclaims from
- * @lru: Available pages of every range that uses this shrinker
+ * @lru: Available pages of every range that uses this shrinker, and pages
+ *	taken back In use that the shrinker has not dropped from it yet
+ * @nr_available: the number of Available pages on @lru
  * @shrinker: the registration with the memory-management core
  * @reclaimed: pages freed by this shrinker since it was registered
  * @alloc_failed: page or metadata allocations that failed in spr_use_range()
@@ -31,6 +34,7 @@ struct shrinker;
  */
 struct spr_shrinker {
 	struct list_lru lru;
+	struct percpu_counter nr_available;
 	struct shrinker *shrinker;
 	atomic_long_t reclaimed;
 	atomic_long_t alloc_failed;

@@ -283,8 +283,10 @@ struct model_op {
 struct spr_model {
 	enum spr_page_state state[MODEL_PAGES];
 	u64 tag[MODEL_PAGES];		/* 0: the page reads back zeroed */
-	size_t lru[MODEL_PAGES];	/* Available pages, oldest first */
+	/* The lru, oldest first: Available pages, and In-use ones not dropped */
+	size_t lru[MODEL_PAGES];
 	size_t nr_lru;
+	size_t nr_available;
 	u64 next_tag;
 };
 
@@ -303,14 +305,39 @@ static size_t model_ops(struct model_op *ops)
 	return n;
 }
 
-static void model_lru_remove(struct spr_model *m, size_t index)
+static bool model_on_lru(const struct spr_model *m, size_t index)
 {
-	size_t i, j = 0;
+	size_t i;
 
 	for (i = 0; i < m->nr_lru; i++)
-		if (m->lru[i] != index)
-			m->lru[j++] = m->lru[i];
-	m->nr_lru = j;
+		if (m->lru[i] == index)
+			return true;
+	return false;
+}
+
+/*
+ * A scan looks at the oldest @nr entries of the lru and takes them all off:
+ * it frees the Available pages and drops the In-use ones. Returns the
+ * number freed.
+ */
+static size_t model_scan(struct spr_model *m, size_t nr)
+{
+	size_t i, freed = 0;
+
+	nr = min(nr, m->nr_lru);
+	for (i = 0; i < nr; i++) {
+		size_t index = m->lru[i];
+
+		if (m->state[index] != SPR_PAGE_AVAILABLE)
+			continue;
+		m->state[index] = SPR_PAGE_FREE;
+		m->tag[index] = 0;
+		freed++;
+	}
+	m->nr_lru -= nr;
+	memmove(m->lru, m->lru + nr, m->nr_lru * sizeof(m->lru[0]));
+	m->nr_available -= freed;
+	return freed;
 }
 
 static int model_describe(char *buf, size_t len, const struct model_op *op)
@@ -337,8 +364,9 @@ static void model_apply(struct kunit *test, struct spr_test_range *tr,
 		for (i = op->a; i < op->b; i++) {
 			u64 old;
 
+			/* A page taken back stays on the lru. */
 			if (m->state[i] == SPR_PAGE_AVAILABLE)
-				model_lru_remove(m, i);
+				m->nr_available--;
 			m->state[i] = SPR_PAGE_IN_USE;
 			/* Reused pages keep their bytes, new ones are zero. */
 			KUNIT_ASSERT_EQ_MSG(test, spr_read(&tr->range,
@@ -358,19 +386,16 @@ static void model_apply(struct kunit *test, struct spr_test_range *tr,
 			if (m->state[i] != SPR_PAGE_IN_USE)
 				continue;
 			m->state[i] = SPR_PAGE_AVAILABLE;
-			m->lru[m->nr_lru++] = i;
+			m->nr_available++;
+			/* Still queued from an earlier stop: keeps its place. */
+			if (!model_on_lru(m, i))
+				m->lru[m->nr_lru++] = i;
 		}
 		break;
 	case MODEL_SCAN:
 		freed = spr_shrinker_scan(tr->shrinker, op->a);
-		KUNIT_ASSERT_EQ_MSG(test, freed, min(op->a, m->nr_lru), "%s",
+		KUNIT_ASSERT_EQ_MSG(test, freed, model_scan(m, op->a), "%s",
 				    trace);
-		for (i = 0; i < freed; i++) {
-			m->state[m->lru[i]] = SPR_PAGE_FREE;
-			m->tag[m->lru[i]] = 0;
-		}
-		m->nr_lru -= freed;
-		memmove(m->lru, m->lru + freed, m->nr_lru * sizeof(m->lru[0]));
 		break;
 	}
 }
@@ -380,7 +405,8 @@ static void model_check(struct kunit *test, struct spr_test_range *tr,
 {
 	size_t i;
 
-	KUNIT_ASSERT_EQ_MSG(test, spr_shrinker_count(tr->shrinker), m->nr_lru,
+	KUNIT_ASSERT_EQ_MSG(test, spr_shrinker_count(tr->shrinker),
+			    m->nr_available,
 			    "%s", trace);
 	for (i = 0; i < MODEL_PAGES; i++) {
 		u64 v;
@@ -1184,6 +1210,49 @@ static void spr_test_vma_split(struct kunit *test)
 
 /* ---- Shrinker, mm exit and teardown ---------------------------------- */
 
+/*
+ * A page taken back stays on the lru: stopping it again does not queue it
+ * twice, and a scan drops its entry without freeing it.
+ */
+static void spr_test_reuse_stays_queued(struct kunit *test)
+{
+	struct spr_shrinker *s = spr_test_shrinker(test);
+	struct spr_test_range *tr;
+
+	tr = spr_test_range_map(test, s, DATA_PAGES, &spr_test_vm_ops);
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 2), 0);
+	KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, 0, 10), 0);
+	KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, 1, 11), 0);
+	spr_stop_using_range(&tr->range, 0, 2);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 2);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 2);
+
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_IN_USE);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 1);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 2);
+	spr_stop_using_range(&tr->range, 0, 1);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 2);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 2);
+
+	/* Both entries looked at: page 1 is freed, page 0's entry dropped. */
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, 2), 1);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 0);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 0);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_IN_USE);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 1), SPR_PAGE_FREE);
+	spr_test_expect_user_tag(test, tr, 0, 10, "after its entry was dropped");
+	spr_test_expect_unmapped(test, tr, 1, "after reclaim");
+
+	/* Dropped, it is queued again on the next stop. */
+	spr_stop_using_range(&tr->range, 0, 1);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 1);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, 1), 1);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_FREE);
+	spr_test_expect_unmapped(test, tr, 0, "after reclaim");
+}
+
 static void spr_test_two_ranges(struct kunit *test)
 {
 	struct spr_shrinker *s = spr_test_shrinker(test);
@@ -1221,10 +1290,14 @@ static void spr_test_destroy_all_states(struct kunit *test)
 
 	tr = spr_test_range_map(test, s, DATA_PAGES, &spr_test_vm_ops);
 	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 3), 0);
-	spr_stop_using_range(&tr->range, 1, 2);
+	/* Page 2 is In use again, and still on the lru. */
+	spr_stop_using_range(&tr->range, 1, 3);
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 2, 3), 0);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_IN_USE);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 1), SPR_PAGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 2), SPR_PAGE_IN_USE);
 	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 3), SPR_PAGE_FREE);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 2);
 	spr_range_stats(&tr->range, &st);
 	KUNIT_EXPECT_EQ(test, st.nr_pages, DATA_PAGES);
 	KUNIT_EXPECT_EQ(test, st.free, 1);
@@ -1240,6 +1313,7 @@ static void spr_test_destroy_all_states(struct kunit *test)
 	}
 	spr_test_range_destroy(tr);
 	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 0);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->lru), 0);
 	KUNIT_EXPECT_NULL(test, tr->range.pages);
 	KUNIT_EXPECT_NULL(test, tr->range.mm);
 	for (i = 0; i < 3; i++) {
@@ -1533,6 +1607,7 @@ static struct kunit_case spr_test_cases[] = {
 	KUNIT_CASE(spr_test_vma_replaced_by_anon),
 	KUNIT_CASE(spr_test_vma_replaced_by_other_range),
 	KUNIT_CASE(spr_test_vma_split),
+	KUNIT_CASE(spr_test_reuse_stays_queued),
 	KUNIT_CASE(spr_test_two_ranges),
 	KUNIT_CASE(spr_test_destroy_all_states),
 	KUNIT_CASE(spr_test_mm_exited),
