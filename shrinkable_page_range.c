@@ -22,13 +22,16 @@
  *   shrinker->ranges_lock     (mutex; debugfs, init and destroy only)
  *     range->insert_lock      (mutex)
  *       mm->mmap_lock         (read)
- *         range->lock         (spinlock)
+ *         range->lock         (spinlock; may be the caller's own)
  *           lru lock          (the list_lru_node spinlock)
  *
  * range->insert_lock is what orders vm_insert_page() against the shrinker's
  * zap of the same address: both sides hold the mmap lock only for read, so
  * the mmap lock cannot order them. range->lock protects the slots and the
  * lru membership of the range's pages, so a page changes state only under it.
+ * It is a pointer: a caller that already holds a spinlock of its own where it
+ * picks and frees pages can give the range that lock (spr_init_shared_lock())
+ * and call the _locked functions under it.
  *
  * The shrinker's callback is entered with the lru lock held, the reverse of
  * the order above, so it only ever trylocks the other three and skips the
@@ -89,7 +92,7 @@ static void spr_make_available(struct shrinkable_page_range *range,
 	struct page *slot = range->pages[index];
 	struct page *page = spr_slot_page(slot);
 
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	if (!spr_slot_on_lru(slot))
 		list_lru_add(&range->shrinker->lru, &spr_page_meta(page)->lru,
 			     page_to_nid(page), NULL);
@@ -103,7 +106,7 @@ static void spr_make_available(struct shrinkable_page_range *range,
  */
 static void spr_make_in_use(struct shrinkable_page_range *range, size_t index)
 {
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	spr_set_slot(range, index, (unsigned long)range->pages[index] &
 				   ~SPR_SLOT_AVAILABLE);
 }
@@ -195,7 +198,7 @@ static size_t spr_claim_resident(struct shrinkable_page_range *range,
 {
 	long claimed = 0;
 
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	for (; index < end; index++) {
 		struct page *slot = range->pages[index];
 
@@ -216,7 +219,7 @@ static size_t spr_free_run(struct shrinkable_page_range *range, size_t index,
 {
 	size_t next = index;
 
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	while (next < end && !range->pages[next])
 		next++;
 	return next - index;
@@ -251,12 +254,12 @@ static long spr_map_run(struct shrinkable_page_range *range, size_t index,
 	if (ret == -EFAULT)
 		ret = -ENOMEM;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	for (i = 0; i < done; i++) {
 		WRITE_ONCE(range->pages[index + i], pages[i]);
 		pages[i] = NULL;
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return done ? done : ret;
 }
 
@@ -287,10 +290,10 @@ static int spr_map_pages(struct shrinkable_page_range *range, size_t first,
 		 * Slots become non-NULL only under insert_lock, which we
 		 * hold: a Free run seen here stays Free until we map it.
 		 */
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 		index = spr_claim_resident(range, index, end);
 		run = spr_free_run(range, index, end);
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		if (!run)
 			break;
 		mapped = spr_map_run(range, index, pages + (index - first), run);
@@ -411,7 +414,7 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 	    spr_pages_in_use(range, start, end))
 		goto out;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	if (end > range->nr_pages)
 		ret = -EINVAL;
 	else if (range->vma_closed)
@@ -422,14 +425,14 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		size_t run = spr_free_run(range, index,
 					  min(end, index + SPR_INSERT_BATCH));
 
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		ret = spr_fill_run(range, index, run);
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 		if (ret)
 			break;
 		index = spr_claim_resident(range, index + run, end);
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 out:
 	trace_spr_use_range(range, start, end, ret);
 	return ret;
@@ -452,14 +455,37 @@ EXPORT_SYMBOL_GPL(spr_use_range);
 void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 			  size_t end)
 {
+	if (start >= end)
+		return;
+
+	spin_lock(range->lock);
+	spr_stop_using_range_locked(range, start, end);
+	spin_unlock(range->lock);
+}
+EXPORT_SYMBOL_GPL(spr_stop_using_range);
+
+/**
+ * spr_stop_using_range_locked() - spr_stop_using_range(), under the range's lock
+ * @range: a range that shares its caller's lock (spr_init_shared_lock())
+ * @start: index of the first page
+ * @end: index after the last page
+ *
+ * For a caller that holds the lock it gave the range already, such as
+ * binder freeing a buffer under alloc->lock.
+ *
+ * Context: Any context but hard irq; does not sleep. The range's lock must
+ * be held. Takes the lru lock for a page that is not on the lru yet.
+ */
+void spr_stop_using_range_locked(struct shrinkable_page_range *range,
+				 size_t start, size_t end)
+{
 	long stopped = 0;
 	size_t index;
 	int ret = 0;
 
+	lockdep_assert_held(range->lock);
 	if (start >= end)
 		return;
-
-	spin_lock(&range->lock);
 	if (WARN_ON_ONCE(end > range->nr_pages)) {
 		ret = -EINVAL;
 		goto out;
@@ -475,10 +501,48 @@ void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 	}
 	spr_count_available(range, stopped);
 out:
-	spin_unlock(&range->lock);
 	trace_spr_stop_using_range(range, start, end, ret);
 }
-EXPORT_SYMBOL_GPL(spr_stop_using_range);
+EXPORT_SYMBOL_GPL(spr_stop_using_range_locked);
+
+/**
+ * spr_use_resident_locked() - take resident pages back, under the range's lock
+ * @range: a range that shares its caller's lock (spr_init_shared_lock())
+ * @start: index of the first page
+ * @end: index after the last page
+ *
+ * Every Available page in [@start, @end) becomes In use, as spr_use_range()
+ * would make it; Free pages stay Free. The caller then calls
+ * spr_use_range() on the same pages once it has dropped the lock: it maps
+ * the Free ones, and returns at once, taking no lock, when there are none.
+ * A caller that picks its pages under its own lock, such as binder
+ * allocating a buffer under alloc->lock, so takes them back without a lock
+ * round trip of its own.
+ *
+ * Context: Any context but hard irq; does not sleep. The range's lock must
+ * be held.
+ * Return: 0, or -EINVAL if @end is past the registered size; then no page
+ * changes.
+ */
+int spr_use_resident_locked(struct shrinkable_page_range *range, size_t start,
+			    size_t end)
+{
+	long claimed = 0;
+	size_t index;
+
+	lockdep_assert_held(range->lock);
+	if (end > range->nr_pages)
+		return -EINVAL;
+	for (index = start; index < end; index++) {
+		if (spr_slot_available(range->pages[index])) {
+			spr_make_in_use(range, index);
+			claimed++;
+		}
+	}
+	spr_count_available(range, -claimed);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(spr_use_resident_locked);
 
 /**
  * spr_page_state() - the state of one page
@@ -497,12 +561,12 @@ enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
 	enum spr_page_state state = SPR_PAGE_FREE;
 	struct page *slot;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	slot = index < range->nr_pages ? range->pages[index] : NULL;
 	if (slot)
 		state = spr_slot_available(slot) ? SPR_PAGE_AVAILABLE :
 						   SPR_PAGE_IN_USE;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return state;
 }
 EXPORT_SYMBOL_GPL(spr_page_state);
@@ -523,7 +587,7 @@ void spr_range_stats(struct shrinkable_page_range *range,
 	size_t index;
 
 	memset(stats, 0, sizeof(*stats));
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	stats->nr_pages = range->nr_pages;
 	for (index = 0; index < range->nr_pages; index++) {
 		struct page *slot = range->pages[index];
@@ -535,7 +599,7 @@ void spr_range_stats(struct shrinkable_page_range *range,
 		else
 			stats->in_use++;
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 }
 EXPORT_SYMBOL_GPL(spr_range_stats);
 
@@ -709,7 +773,7 @@ static struct page *spr_isolate_page(struct shrinkable_page_range *range,
 {
 	struct page *page = spr_slot_page(range->pages[meta->index]);
 
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	list_lru_isolate(lru, &meta->lru);
 	spr_set_slot(range, meta->index, 0);
 	percpu_counter_dec(&range->shrinker->nr_available);
@@ -721,7 +785,7 @@ static void spr_unqueue_in_use(struct shrinkable_page_range *range,
 			       struct spr_page_meta *meta,
 			       struct list_lru_one *lru)
 {
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	list_lru_isolate(lru, &meta->lru);
 	spr_set_slot(range, meta->index,
 		     (unsigned long)range->pages[meta->index] & ~SPR_SLOT_ON_LRU);
@@ -806,7 +870,7 @@ static enum lru_status spr_reclaim_isolate(struct list_head *item,
 	/* Contended pages go to the back, so the next walk starts elsewhere. */
 	if (available && !batch->range && !spr_reclaim_start(batch, range))
 		return LRU_ROTATE;
-	if (!spin_trylock(&range->lock))
+	if (!spin_trylock(range->lock))
 		return LRU_ROTATE;
 	if (!spr_slot_available(range->pages[meta->index])) {
 		spr_unqueue_in_use(range, meta, lru);
@@ -814,10 +878,10 @@ static enum lru_status spr_reclaim_isolate(struct list_head *item,
 		batch->pages[batch->nr++] = spr_isolate_page(range, meta, lru);
 	} else {
 		/* Stopped since the first look; we hold no lock to free it. */
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		return LRU_ROTATE;
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return LRU_REMOVED;
 }
 
@@ -971,7 +1035,7 @@ int spr_register_vma(struct shrinkable_page_range *range,
 	if (!pages)
 		return -ENOMEM;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	if (range->nr_pages || range->vma_closed) {
 		ret = -EBUSY;
 	} else {
@@ -982,7 +1046,7 @@ int spr_register_vma(struct shrinkable_page_range *range,
 		range->vm_ops = vma->vm_ops;
 		range->vm_private_data = vma->vm_private_data;
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	if (ret) {
 		kvfree(pages);
 		return ret;
@@ -1005,11 +1069,36 @@ EXPORT_SYMBOL_GPL(spr_register_vma);
  */
 void spr_vma_close(struct shrinkable_page_range *range)
 {
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	WRITE_ONCE(range->vma_closed, true);
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 }
 EXPORT_SYMBOL_GPL(spr_vma_close);
+
+/* spr_init() with the caller's @lock, or with a lock of the range's own. */
+static int spr_init_range(struct shrinkable_page_range *range,
+			  struct spr_shrinker *s, spinlock_t *lock)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return -ESRCH;
+
+	memset(range, 0, sizeof(*range));
+	range->shrinker = s;
+	range->mm = mm;
+	range->pid = task_tgid_nr(current);
+	mmgrab(mm);
+	mutex_init(&range->insert_lock);
+	spin_lock_init(&range->own_lock);
+	range->lock = lock ?: &range->own_lock;
+	atomic_set(&range->shrinker_pins, 0);
+
+	mutex_lock(&s->ranges_lock);
+	list_add_tail(&range->shrinker_node, &s->ranges);
+	mutex_unlock(&s->ranges_lock);
+	return 0;
+}
 
 /**
  * spr_init() - initialise a range for the current process
@@ -1024,26 +1113,35 @@ EXPORT_SYMBOL_GPL(spr_vma_close);
  */
 int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s)
 {
-	struct mm_struct *mm = current->mm;
-
-	if (!mm)
-		return -ESRCH;
-
-	memset(range, 0, sizeof(*range));
-	range->shrinker = s;
-	range->mm = mm;
-	range->pid = task_tgid_nr(current);
-	mmgrab(mm);
-	mutex_init(&range->insert_lock);
-	spin_lock_init(&range->lock);
-	atomic_set(&range->shrinker_pins, 0);
-
-	mutex_lock(&s->ranges_lock);
-	list_add_tail(&range->shrinker_node, &s->ranges);
-	mutex_unlock(&s->ranges_lock);
-	return 0;
+	return spr_init_range(range, s, NULL);
 }
 EXPORT_SYMBOL_GPL(spr_init);
+
+/**
+ * spr_init_shared_lock() - initialise a range that uses its caller's lock
+ * @range: the range, embedded in the caller's structure
+ * @s: a registered shrinker to hand Available pages to
+ * @lock: an initialised spinlock of the caller, to protect the range's slots
+ *
+ * As spr_init(), except that the range takes @lock instead of a lock of its
+ * own, so that a caller that already holds @lock where it picks or frees
+ * pages can call spr_use_resident_locked() and spr_stop_using_range_locked()
+ * and add no lock round trip. @lock takes the range lock's place in the lock
+ * order: inside the mmap lock, outside the lru lock. The caller must not
+ * hold it when it calls any other function of the range, nor sleep under
+ * it; the shrinker only ever trylocks it.
+ *
+ * Context: Process context.
+ * Return: 0, -ESRCH if current has no mm, or -EINVAL if @lock is NULL.
+ */
+int spr_init_shared_lock(struct shrinkable_page_range *range,
+			 struct spr_shrinker *s, spinlock_t *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	return spr_init_range(range, s, lock);
+}
+EXPORT_SYMBOL_GPL(spr_init_shared_lock);
 
 /* With range->lock held: take the page of slot @index off the lru for good. */
 static void spr_lru_forget(struct shrinkable_page_range *range, size_t index)
@@ -1051,7 +1149,7 @@ static void spr_lru_forget(struct shrinkable_page_range *range, size_t index)
 	struct page *slot = range->pages[index];
 	struct page *page = spr_slot_page(slot);
 
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	list_lru_del(&range->shrinker->lru, &spr_page_meta(page)->lru,
 		     page_to_nid(page), NULL);
 	if (spr_slot_available(slot))
@@ -1080,7 +1178,7 @@ void spr_destroy(struct shrinkable_page_range *range)
 	list_del(&range->shrinker_node);
 	mutex_unlock(&range->shrinker->ranges_lock);
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	pages = range->pages;
 	nr_pages = range->nr_pages;
 	for (index = 0; index < nr_pages; index++)
@@ -1088,7 +1186,7 @@ void spr_destroy(struct shrinkable_page_range *range)
 			spr_lru_forget(range, index);
 	range->pages = NULL;
 	WRITE_ONCE(range->nr_pages, 0);
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 
 	/*
 	 * No callback can find our pages on the lru now, but one that

@@ -38,7 +38,8 @@ enum spr_page_state {
  * @insert_lock: orders vm_insert_page() against the shrinker's zap of the
  *	same page; see the lock order in shrinkable_page_range.c
  * @lock: protects the fields below and the lru membership of this range's
- *	pages
+ *	pages: @own_lock, or the caller's lock (spr_init_shared_lock())
+ * @own_lock: the range's lock when the caller shares none
  * @pages: one slot per page: NULL when the page is Free, else the page,
  *	with bit 0 set while it is Available and bit 1 while it is on the lru
  * @nr_pages: number of slots, 0 until a vma is registered
@@ -51,15 +52,16 @@ enum spr_page_state {
  *	dropping the lru lock; spr_destroy() waits for them
  * @shrinker_node: entry in the shrinker's list of ranges, for debugfs
  *
- * A driver embeds this structure and initialises it with spr_init(). The
- * fields are private to the module.
+ * A driver embeds this structure and initialises it with spr_init() or
+ * spr_init_shared_lock(). The fields are private to the module.
  */
 struct shrinkable_page_range {
 	struct spr_shrinker *shrinker;
 	struct mm_struct *mm;
 	pid_t pid;
 	struct mutex insert_lock;	/* orders inserts against zaps */
-	spinlock_t lock;		/* protects the slots and lru state */
+	spinlock_t *lock;		/* protects the slots and lru state */
+	spinlock_t own_lock;
 	struct page **pages;
 	size_t nr_pages;
 	unsigned long vma_addr;
@@ -85,6 +87,8 @@ struct spr_range_stats {
 };
 
 int spr_init(struct shrinkable_page_range *range, struct spr_shrinker *s);
+int spr_init_shared_lock(struct shrinkable_page_range *range,
+			 struct spr_shrinker *s, spinlock_t *lock);
 void spr_destroy(struct shrinkable_page_range *range);
 int spr_register_vma(struct shrinkable_page_range *range,
 		     struct vm_area_struct *vma);
@@ -93,6 +97,10 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 		  size_t end);
 void spr_stop_using_range(struct shrinkable_page_range *range, size_t start,
 			  size_t end);
+int spr_use_resident_locked(struct shrinkable_page_range *range, size_t start,
+			    size_t end);
+void spr_stop_using_range_locked(struct shrinkable_page_range *range,
+				 size_t start, size_t end);
 enum spr_page_state spr_page_state(struct shrinkable_page_range *range,
 				   size_t index);
 void spr_range_stats(struct shrinkable_page_range *range,

@@ -9,7 +9,8 @@ Prints every test case that did not pass, every kernel report in the log
 last line "passed failed skipped" for the caller. Exits 1 when a case
 failed, no case ran, or the log has a report. The one WARN_ON_ONCE that the
 suite provokes on purpose is accepted only after the suite's marker line,
-only from spr_stop_using_range(), and only once.
+only from spr_stop_using_range() (its check is in
+spr_stop_using_range_locked()), and only once.
 """
 import json
 import re
@@ -24,7 +25,7 @@ REPORT = re.compile(
 EXPECTED_MARKER = "spr-kunit: expecting one WARN_ON_ONCE from spr_stop_using_range"
 EXPECTED_WARN = re.compile(
     r"WARNING: CPU: \d+ PID: \d+ at \S*shrinkable_page_range\.c:\d+ "
-    r"spr_stop_using_range\+")
+    r"spr_stop_using_range(_locked)?\+")
 
 
 def count(group, totals):

@@ -35,6 +35,7 @@ struct spr_test_range {
 	size_t nr_pages;
 	bool destroyed;
 	struct completion released;
+	spinlock_t driver_lock;	/* the range's lock, if it shares one */
 };
 
 static vm_fault_t spr_test_fault(struct vm_fault *vmf)
@@ -133,10 +134,13 @@ static void spr_test_range_put(void *data)
 	kfree(tr);
 }
 
-/* A range on @s for current's mm, with its file but not yet mapped. */
+/*
+ * A range on @s for current's mm, with its file but not yet mapped. With
+ * @shared_lock, the range takes the test's driver_lock as its lock.
+ */
 static struct spr_test_range *
-spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
-		   const struct vm_operations_struct *vm_ops)
+spr_test_range_init(struct kunit *test, struct spr_shrinker *s,
+		    const struct vm_operations_struct *vm_ops, bool shared_lock)
 {
 	struct spr_test_range *tr;
 	int ret;
@@ -147,7 +151,11 @@ spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
 	tr->shrinker = s;
 	tr->vm_ops = vm_ops;
 	init_completion(&tr->released);
-	ret = spr_init(&tr->range, s);
+	spin_lock_init(&tr->driver_lock);
+	if (shared_lock)
+		ret = spr_init_shared_lock(&tr->range, s, &tr->driver_lock);
+	else
+		ret = spr_init(&tr->range, s);
 	if (ret) {
 		kfree(tr);
 		KUNIT_FAIL_AND_ABORT(test, "spr_init: %d", ret);
@@ -163,6 +171,13 @@ spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
 	ret = kunit_add_action_or_reset(test, spr_test_range_put, tr);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	return tr;
+}
+
+static struct spr_test_range *
+spr_test_range_new(struct kunit *test, struct spr_shrinker *s,
+		   const struct vm_operations_struct *vm_ops)
+{
+	return spr_test_range_init(test, s, vm_ops, false);
 }
 
 /* The test thread gets its mm from its first mapping. */
@@ -1208,6 +1223,59 @@ static void spr_test_vma_split(struct kunit *test)
 	spr_test_expect_user_tag(test, tr, 3, 34, "in the second half");
 }
 
+/*
+ * A range on its caller's lock: under that lock, the _locked calls take
+ * pages back and give them to the shrinker as use and stop do.
+ */
+static void spr_test_shared_lock(struct kunit *test)
+{
+	struct spr_shrinker *s = spr_test_shrinker(test);
+	struct shrinkable_page_range unused;
+	struct spr_test_range *tr;
+	u64 tag;
+
+	KUNIT_EXPECT_EQ(test, spr_init_shared_lock(&unused, s, NULL), -EINVAL);
+	spr_test_attach_mm(test);
+	tr = spr_test_range_init(test, s, &spr_test_vm_ops, true);
+	KUNIT_ASSERT_EQ(test, spr_test_try_map(tr, 0, DATA_PAGES, PROT_READ), 0);
+	KUNIT_EXPECT_PTR_EQ(test, tr->range.lock, &tr->driver_lock);
+
+	/* Free pages are left to spr_use_range(), called without the lock. */
+	spin_lock(&tr->driver_lock);
+	KUNIT_EXPECT_EQ(test, spr_use_resident_locked(&tr->range, 0, 3), 0);
+	spin_unlock(&tr->driver_lock);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_FREE);
+	KUNIT_ASSERT_EQ(test, spr_use_range(&tr->range, 0, 3), 0);
+	KUNIT_ASSERT_EQ(test, spr_test_write_tag(tr, 1, 21), 0);
+
+	spin_lock(&tr->driver_lock);
+	spr_stop_using_range_locked(&tr->range, 0, 2);
+	spin_unlock(&tr->driver_lock);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 2);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 1), SPR_PAGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 2), SPR_PAGE_IN_USE);
+
+	/* Past the end nothing changes; in range, the page and its bytes. */
+	spin_lock(&tr->driver_lock);
+	KUNIT_EXPECT_EQ(test, spr_use_resident_locked(&tr->range, 0,
+						      DATA_PAGES + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, spr_use_resident_locked(&tr->range, 1, 3), 0);
+	spin_unlock(&tr->driver_lock);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 1), SPR_PAGE_IN_USE);
+	KUNIT_EXPECT_EQ(test, spr_shrinker_count(s), 1);
+	KUNIT_EXPECT_EQ(test, spr_read(&tr->range, PAGE_SIZE, &tag, sizeof(tag)),
+			0);
+	KUNIT_EXPECT_EQ(test, tag, 21);
+	KUNIT_EXPECT_EQ(test, spr_use_range(&tr->range, 1, 3), 0);
+
+	/* The shrinker trylocks the caller's lock like the range's own. */
+	KUNIT_EXPECT_EQ(test, spr_shrinker_scan(s, DATA_PAGES), 1);
+	KUNIT_EXPECT_EQ(test, spr_page_state(&tr->range, 0), SPR_PAGE_FREE);
+	spr_test_expect_unmapped(test, tr, 0, "after reclaim");
+	spr_test_expect_user_tag(test, tr, 1, 21, "In use through reclaim");
+}
+
 /* ---- Shrinker, mm exit and teardown ---------------------------------- */
 
 /*
@@ -1608,6 +1676,7 @@ static struct kunit_case spr_test_cases[] = {
 	KUNIT_CASE(spr_test_vma_replaced_by_other_range),
 	KUNIT_CASE(spr_test_vma_split),
 	KUNIT_CASE(spr_test_reuse_stays_queued),
+	KUNIT_CASE(spr_test_shared_lock),
 	KUNIT_CASE(spr_test_two_ranges),
 	KUNIT_CASE(spr_test_destroy_all_states),
 	KUNIT_CASE(spr_test_mm_exited),

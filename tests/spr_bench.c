@@ -422,7 +422,7 @@ static int spr_bench_mem(struct spr_bench_file *bf, struct spr_bench_mem *bm)
 		return -EINVAL;
 	ret = spr_use_range(range, 0, bm->resident);
 	if (!ret) {
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 		bm->nr_slots = range->nr_pages;
 		bm->slot_bytes = spr_bench_alloc_size(range->pages,
 						      range->nr_pages *
@@ -435,7 +435,7 @@ static int spr_bench_mem(struct spr_bench_file *bf, struct spr_bench_mem *bm)
 				bm->page_bytes +=
 					ksize((void *)page_private(page));
 		}
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		bm->range_bytes = sizeof(*range);
 	}
 	return spr_bench_reclaim_all(bf, bm->resident) ?: ret;
