@@ -193,7 +193,8 @@ run_kunit() {
 	kunit_skipped=$((kunit_skipped + ${skipped:-0}))
 }
 
-spr_build_deps sparse clang lld llvm
+# kunit.py boots the x86_64 KUnit kernels with qemu-system-x86_64 itself.
+spr_build_deps sparse clang lld llvm qemu-system-x86
 spr_kernel_source
 spr_install_in_tree
 
