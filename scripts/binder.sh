@@ -8,29 +8,69 @@
 SPR_BINDER_BUILD=$SPR_BUILD/binder
 # Debian's own binder_linux.ko, for the side-by-side runs.
 SPR_BINDER_STOCK_KO=
+# binder_spr.ko (spr_binder_side_module): its insmod argument, its device,
+# and binder_traffic's arguments (colon-separated, for spr.run) for it.
+SPR_BINDER_SIDE_ARGS=devices=binder_spr
+SPR_BINDER_SIDE_DEV=/dev/binder_spr
+SPR_BINDER_SIDE_RUN=-d:$SPR_BINDER_SIDE_DEV:-B:/sys/kernel/debug/binder_spr
 
-# Build the patched binder_linux.ko against the guest's kernel, linked to
-# the module that spr_guest_modules built. Sets SPR_BINDER_KO and
-# SPR_BINDER_STOCK_KO.
-spr_binder_module() {
-	local log=$SPR_BINDER_BUILD/build.log mod=$SPR_BUILD/guest-mod
+# spr_binder_build DIR NAME TESTS: build the patched binder in DIR as
+# NAME.ko against the guest's kernel, linked to the module that
+# spr_guest_modules built, with binderfs and the selftest when TESTS is y
+# (binder/Kbuild). Prints the .ko.
+spr_binder_build() {
+	local dir=$1 name=$2 tests=$3 log=$1/build.log mod=$SPR_BUILD/guest-mod
 	[ -f "$mod/Module.symvers" ] || spr_die "call spr_guest_modules first"
-	mkdir -p "$SPR_BINDER_BUILD"
-	spr_log "building the patched binder_linux.ko against $SPR_GUEST_KDIR"
-	make -C "$SPR_REPO/binder" BUILD="$SPR_BINDER_BUILD" SPR_MOD="$mod" \
-		KDIR="$SPR_GUEST_KDIR" -j"$SPR_JOBS" >"$log" 2>&1 || {
+	mkdir -p "$dir"
+	spr_log "building the patched $name.ko against $SPR_GUEST_KDIR"
+	make -C "$SPR_REPO/binder" BUILD="$dir" SPR_MOD="$mod" \
+		KDIR="$SPR_GUEST_KDIR" SPR_BINDER_NAME="$name" \
+		SPR_BINDER_TESTS="$tests" -j"$SPR_JOBS" >"$log" 2>&1 || {
 		tail -n 30 "$log" >&2
-		spr_die "the patched binder_linux.ko failed to build (log: $log)"
+		spr_die "the patched $name.ko failed to build (log: $log)"
 	}
 	if grep -E 'warning:|undefined!|^(WARNING|ERROR): modpost' "$log" >&2; then
-		spr_die "the patched binder_linux.ko build warned (log: $log)"
+		spr_die "the patched $name.ko build warned (log: $log)"
 	fi
-	SPR_BINDER_KO=$SPR_BINDER_BUILD/src/drivers/android/binder_linux.ko
-	[ -f "$SPR_BINDER_KO" ] || spr_die "the build made no $SPR_BINDER_KO"
+	[ -f "$dir/src/drivers/android/$name.ko" ] ||
+		spr_die "the build made no $dir/src/drivers/android/$name.ko"
+	printf '%s\n' "$dir/src/drivers/android/$name.ko"
+}
+
+# Build the patched binder_linux.ko, with binderfs and the allocator
+# selftest, and find Debian's own. Sets SPR_BINDER_KO and
+# SPR_BINDER_STOCK_KO.
+spr_binder_module() {
+	SPR_BINDER_KO=$(spr_binder_build "$SPR_BINDER_BUILD" binder_linux y) ||
+		exit 1
 	SPR_BINDER_STOCK_KO=$(find "$SPR_GUEST/root/lib/modules/$SPR_GUEST_KVER" \
 		-name 'binder_linux.ko*' | head -n 1)
 	[ -n "$SPR_BINDER_STOCK_KO" ] ||
 		spr_die "Debian's kernel has no binder_linux.ko"
+}
+
+# Build the patched binder as binder_spr.ko in Debian's own configuration
+# (no binderfs, no selftest), to be loaded beside Debian's binder_linux.ko
+# with its device named /dev/binder_spr. Sets SPR_BINDER_SIDE_KO.
+spr_binder_side_module() {
+	SPR_BINDER_SIDE_KO=$(spr_binder_build "$SPR_BINDER_BUILD-side" \
+		binder_spr n) || exit 1
+}
+
+# spr_binder_split_log LOG PREFIX: each binder_traffic run of a boot with
+# both Debian's binder and binder_spr.ko in its own file,
+# PREFIX-{patched,stock}-M.log for the M-th run on that driver's device,
+# for scripts/binder_compare.py. A run on $SPR_BINDER_SIDE_DEV is patched.
+spr_binder_split_log() {
+	awk -v prefix="$2" -v dev="$SPR_BINDER_SIDE_DEV" '
+		/SPR-RUN [^ ]*binder_traffic/ {
+			side = $0 ~ ("-d " dev "( |$)") ? "patched" : "stock"
+			if (out)
+				close(out)
+			out = prefix "-" side "-" (++n[side]) ".log"
+		}
+		/SPR-RUN / && !/binder_traffic/ { out = "" }
+		out { print > out }' "$1"
 }
 
 # Build the static programs of tests/binder/ in a copy of tests/ (they

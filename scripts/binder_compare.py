@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 """Compare binder_traffic runs against the patched and the stock binder.
 
-    binder_compare.py [--json OUT] [--markdown] PATCHED_LOG[,LOG...]
-                      STOCK_LOG[,LOG...]
+    binder_compare.py [--json OUT] [--markdown] [--label NAME]
+                      PATCHED_LOG[,LOG...] STOCK_LOG[,LOG...]
 
 Each guest log holds runs of tests/binder/binder_traffic, each starting at
 its "SPR-RUN binder_traffic ARGS" line. Runs are paired by mode: the
 default traffic run, the benchmark (-b) and the memory run (-M). Options
-that only say which device to use (-d) or that ask for the module's own
-checks (-m) are not part of the mode.
+that only say which device and debugfs directory to use (-d, -B) or that
+ask for the module's own checks (-m) are not part of the mode.
 
-Checks, printed as "PASS|FAIL  binder-compare: NAME [details]":
+Checks, printed as "PASS|FAIL  LABEL: NAME [details]", where LABEL is
+--label (binder-compare):
 
   binder_same_checks     each pair of runs printed the same check names
                          with the same results, but for the checks of the
@@ -56,7 +57,7 @@ def mode(args):
     for w in words:
         if skip:
             skip = False
-        elif w == "-d":
+        elif w in ("-d", "-B"):
             skip = True
         elif w != "-m":
             out.append(w)
@@ -127,13 +128,14 @@ def main():
     ap.add_argument("stock")
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--label", default="binder-compare")
     args = ap.parse_args()
     patched, stock = merge(args.patched), merge(args.stock)
     passed = failed = 0
 
     def check(ok, name, details=""):
         nonlocal passed, failed
-        print(f"{'PASS' if ok else 'FAIL'}  binder-compare: {name}"
+        print(f"{'PASS' if ok else 'FAIL'}  {args.label}: {name}"
               f"{' ' + details if details and not ok else ''}")
         passed += ok
         failed += not ok

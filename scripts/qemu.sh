@@ -13,6 +13,8 @@ SPR_GUEST_META=linux-headers-6.12-amd64
 SPR_GUEST_PROGRAMS=(spr_workload spr_hostile spr_faults spr_stress spr_bench)
 # Filled in by spr_guest_modules: the .ko files, in load order.
 SPR_GUEST_KOS=()
+# Module parameters for insmod, by .ko file name ("binder_spr.ko").
+declare -A SPR_GUEST_KO_ARGS=()
 
 # The host tools the guest pipeline needs.
 spr_guest_deps() {
@@ -187,7 +189,8 @@ spr_guest_user_programs() {
 }
 
 # spr_guest_initramfs OUT [FILE[:DEST]...]: a gzip'ed newc cpio with
-# busybox, the modules of SPR_GUEST_KOS and what they need, the test
+# busybox, the modules of SPR_GUEST_KOS and what they need (loaded with
+# the parameters of SPR_GUEST_KO_ARGS), the test
 # programs and tests/qemu/init as /init. Extra files go to /bin/<name>, or
 # to DEST (an absolute path in the guest; "x:/init" replaces the init).
 spr_guest_initramfs() {
@@ -209,7 +212,8 @@ spr_guest_initramfs() {
 		f=${ko##*/}
 		f=${f%%.ko*}.ko
 		spr_guest_stage_ko "$ko" "$stage" "lib/modules/spr/$f"
-		echo "/lib/modules/spr/$f" >>"$stage/etc/spr-modules"
+		echo "/lib/modules/spr/$f ${SPR_GUEST_KO_ARGS[$f]:-}" \
+			>>"$stage/etc/spr-modules"
 	done < <(spr_guest_module_deps "${SPR_GUEST_KOS[@]}"; \
 		 printf '%s\n' "${SPR_GUEST_KOS[@]}")
 	while read -r f; do

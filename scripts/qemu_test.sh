@@ -105,14 +105,18 @@ boot_and_check debug-512M 512 5 \
 	"spr.run=spr_workload,spr_hostile,spr_faults:-n:1000:-t:90,spr_stress:-t:$STRESS_SECONDS:-p:3:-T:2,spr_bench:-q"
 
 # binder ported onto the module (binder/*.patch, with binderfs and the
-# allocator selftest built in), then Debian's own binder_linux.ko, both on
-# Debian's kernel and with the same traffic; binder_compare.py checks that
-# they behaved the same and prints the side-by-side figures.
+# allocator selftest built in), then Debian's own binder_linux.ko in a boot
+# of its own, with binder_spr.ko beside it: the port again, in Debian's
+# configuration (scripts/binder_bench.sh measures that pair). All three get
+# the same traffic; binder_compare.py checks that each port behaved as
+# Debian's binder did, and prints the side-by-side figures.
 spr_kernel_source
 SPR_GUEST_VMLINUZ=$SPR_GUEST/root/boot/vmlinuz-$SPR_GUEST_KVER
 spr_binder_module
+spr_binder_side_module
 mapfile -t binder_programs < <(spr_binder_programs)
 dev=/dev/binderfs/binder
+side=$SPR_BINDER_SIDE_RUN
 traffic=binder_traffic:-c:4:-T:2:-t:20:-r:-k
 bench=binder_traffic:-b:-t:10
 memory=binder_traffic:-M:256
@@ -123,18 +127,33 @@ spr_guest_initramfs "$initrd" "${binder_programs[@]}"
 # the same walk at any size, over more pages.
 boot_and_check binder-512M 512 6 spr.keep=binder_linux,shrinkable_page_range \
 	"spr.run=binder_selftest_trigger:-s:65536,binderfs_test,$traffic:-m:-d:$dev,$bench:-m:-d:$dev,$memory:-d:$dev"
-SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO")
+SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
+	       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
+	       "$SPR_BINDER_SIDE_KO")
+SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
 initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
 spr_guest_initramfs "$initrd" "${binder_programs[@]}"
-boot_and_check binder-stock-512M 512 3 spr.keep=binder_linux \
-	"spr.run=$traffic,$bench,$memory"
-python3 "$SPR_REPO/scripts/binder_compare.py" \
-	--json "$LOGS/binder-compare.json" "$LOGS/qemu-binder-512M.log" \
-	"$LOGS/qemu-binder-stock-512M.log" >"$LOGS/binder-compare.txt"
-grep -v '^PASS' "$LOGS/binder-compare.txt" | sed '$d'
-read -r p f < <(tail -n 1 "$LOGS/binder-compare.txt")
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-1}))
+boot_and_check binder-stock-512M 512 6 \
+	spr.keep=binder_linux,binder_spr,shrinkable_page_range \
+	"spr.run=$traffic,$bench,$memory,$traffic:-m:$side,$bench:$side,$memory:$side"
+both=$LOGS/qemu-binder-stock-512M
+rm -f "$both"-{patched,stock}-*.log
+spr_binder_split_log "$both.log" "$both"
+stock_runs=$both-stock-1.log,$both-stock-2.log,$both-stock-3.log
+side_runs=$both-patched-1.log,$both-patched-2.log,$both-patched-3.log
+# compare_binder LABEL PATCHED_LOGS: PATCHED_LOGS against the stock runs.
+compare_binder() {
+	local out=$LOGS/$1.txt p f
+	python3 "$SPR_REPO/scripts/binder_compare.py" --label "$1" \
+		--json "$LOGS/$1.json" "$2" "$stock_runs" >"$out" 2>&1
+	grep -v '^PASS' "$out" | sed '$d'
+	read -r p f < <(tail -n 1 "$out")
+	[[ "${p:-}" =~ ^[0-9]+$ && "${f:-}" =~ ^[0-9]+$ ]] || p=0 f=1
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+compare_binder binder-compare "$LOGS/qemu-binder-512M.log"
+compare_binder binder-compare-side "$side_runs"
 
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -86,6 +86,7 @@
 #define BT_LINE_MAX		(BT_DETAIL_MAX + 200)
 #define BT_FILE_MAX		(512UL << 10)
 #define BT_BINDER_DEBUGFS	"/sys/kernel/debug/binder"
+#define BT_PATH_MAX		256
 #define BT_MODULE_STATS \
 	"/sys/kernel/debug/shrinkable_page_range/android-binder/stats"
 /* The memory hog leaves this much of MemAvailable: no OOM killer. */
@@ -266,6 +267,7 @@ struct bt_shared {
 
 struct bt_opts {
 	const char *dev;
+	const char *binder_debugfs;
 	const char *stats_path;
 	unsigned int clients;
 	unsigned int threads;
@@ -564,6 +566,17 @@ static long bt_read_file(const char *path, char *buf, size_t size)
 	return len;
 }
 
+/* Read file @name of the driver's own debugfs directory (-B). */
+static long bt_read_binder_file(const char *name, char *buf, size_t size)
+{
+	char path[BT_PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", bt_o.binder_debugfs,
+		     name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return bt_read_file(path, buf, size);
+}
+
 /*
  * binder's debugfs stats, the section of process @pid: "  buffers: N",
  * "  pages: active:lru:free", "  pages high watermark: N". 0, or -ENOENT
@@ -578,7 +591,7 @@ static int bt_binder_pages(pid_t pid, struct bt_pages *p)
 
 	if (!buf)
 		return -ENOMEM;
-	ret = bt_read_file(BT_BINDER_DEBUGFS "/stats", buf, BT_FILE_MAX);
+	ret = bt_read_binder_file("stats", buf, BT_FILE_MAX);
 	if (ret < 0) {
 		free(buf);
 		return ret;
@@ -653,8 +666,8 @@ static int bt_dead_reply_logged(pid_t server, long size)
 
 	if (!buf)
 		return -ENOMEM;
-	ret = bt_read_file(BT_BINDER_DEBUGFS "/failed_transaction_log", buf,
-			   BT_FILE_MAX);
+	ret = bt_read_binder_file("failed_transaction_log", buf,
+				  BT_FILE_MAX);
 	if (ret < 0) {
 		free(buf);
 		return ret;
@@ -1988,7 +2001,7 @@ static void bt_reclaim_drop(pid_t server)
 		spr_sleep_ms(5);
 	if (ret) {
 		bt_err(BT_C_RECLAIM_DROP, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
+		       bt_o.binder_debugfs, server, spr_errname(-ret));
 		goto out;
 	}
 	mret = bt_module_stats(&m0);
@@ -2001,7 +2014,7 @@ static void bt_reclaim_drop(pid_t server)
 	ret = bt_binder_pages(server, &p1);
 	if (ret)
 		bt_err(BT_C_RECLAIM_DROP, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
+		       bt_o.binder_debugfs, server, spr_errname(-ret));
 	else if (p0.lru <= 0 || p1.lru >= p0.lru || p0.buffers || p0.active)
 		bt_err(BT_C_RECLAIM_DROP, "the server's pages (active:lru:free) went from %ld:%ld:%ld to %ld:%ld:%ld across drop_caches, with %ld buffers held; expected fewer lru pages",
 		       p0.active, p0.lru, p0.free, p1.active, p1.lru, p1.free,
@@ -2184,7 +2197,7 @@ static void bt_kill_delayed(unsigned int k, pid_t server)
 					   sizeof(struct bt_reply) + 8 * (k + 1));
 		if (ret < 0)
 			bt_err(c.check, "%s: %s/failed_transaction_log: %s",
-			       who, BT_BINDER_DEBUGFS, spr_errname(-ret));
+			       who, bt_o.binder_debugfs, spr_errname(-ret));
 		else if (!ret)
 			bt_err(c.check, "%s: the server's reply (answered by %s) is not in failed_transaction_log as BR_DEAD_REPLY: did it reach the dead process?",
 			       who, bt_brname(result));
@@ -2518,7 +2531,7 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 		spr_sleep_ms(10);
 	if (ret)
 		bt_err(BT_C_BUFFERS_RELEASED, "%s/stats, proc %d: %s",
-		       BT_BINDER_DEBUGFS, server, spr_errname(-ret));
+		       bt_o.binder_debugfs, server, spr_errname(-ret));
 	else if (p.buffers || p.active)
 		bt_err(BT_C_BUFFERS_RELEASED, "the server still holds %ld buffers (pages active:lru:free %ld:%ld:%ld) 5 s after the last transaction",
 		       p.buffers, p.active, p.lru, p.free);
@@ -2619,15 +2632,17 @@ static void bt_set_caps(void)
 static void bt_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-d device (/dev/binder)] [-c clients (2)] [-T threads per client (2)]\n"
-		"          [-t seconds of traffic (10)] [-b] [-M count] [-r] [-k] [-m] [-D module stats file]\n"
+		"usage: %s [-d device (/dev/binder)] [-B binder's debugfs directory (%s)]\n"
+		"          [-c clients (2)] [-T threads per client (2)] [-t seconds of traffic (10)]\n"
+		"          [-b] [-M count] [-r] [-k] [-m] [-D module stats file]\n"
 		"  -b  benchmark: ping-pong of 64 B, 4 KiB, 256 KiB, a third of -t each\n"
 		"  -M  memory per binder_proc: MemFree across count (1-%u) opens of the\n"
 		"      device, each mapped and asked BINDER_VERSION; nothing else runs\n"
 		"  -r  reclaim during the traffic: drop_caches, and a memory hog\n"
 		"  -k  kill clients during the traffic\n"
 		"  -m  the driver is on shrinkable_page_range: check its stats file\n"
-		"  -D  that file (%s)\n", prog, BT_MEM_MAX_PROCS, BT_MODULE_STATS);
+		"  -D  that file (%s)\n", prog, BT_BINDER_DEBUGFS, BT_MEM_MAX_PROCS,
+		BT_MODULE_STATS);
 	exit(2);
 }
 
@@ -2636,14 +2651,18 @@ static void bt_parse(int argc, char **argv)
 	int opt;
 
 	bt_o.dev = "/dev/binder";
+	bt_o.binder_debugfs = BT_BINDER_DEBUGFS;
 	bt_o.stats_path = BT_MODULE_STATS;
 	bt_o.clients = 2;
 	bt_o.threads = 2;
 	bt_o.seconds = 10;
-	while ((opt = getopt(argc, argv, "d:c:T:t:bM:rkmD:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:B:c:T:t:bM:rkmD:h")) != -1) {
 		switch (opt) {
 		case 'd':
 			bt_o.dev = optarg;
+			break;
+		case 'B':
+			bt_o.binder_debugfs = optarg;
 			break;
 		case 'c':
 			if (!bt_parse_uint(optarg, 1, BT_MAX_CLIENTS,
