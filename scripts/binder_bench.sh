@@ -2,20 +2,33 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # binder side by side: Debian's own binder_linux.ko against binder ported
-# onto the module (binder/*.patch), on Debian's 6.12 kernel under QEMU.
-# Boots the two drivers in turn, ROUNDS times each, each boot running
-# tests/binder/binder_traffic's benchmark (-b: ping-pong of 64 B, 4 KiB and
-# 256 KiB payloads) and its memory run (-M 256: kernel memory per binder_proc
-# with 4 MiB mapped), and prints the medians and the per-round ratios with
-# scripts/binder_compare.py. Each round is one boot of each driver, stock
-# first in odd rounds and patched first in even ones, so that a host that
-# drifts over a round favours neither.
+# onto the module (binder/*.patch), on Debian's 6.12 kernel under QEMU, in
+# the same boot. The port is built in Debian's own configuration (no
+# binderfs, no allocator selftest) as binder_spr.ko, whose device is
+# /dev/binder_spr, and is loaded beside Debian's module, whose device is
+# /dev/binder. So the two drivers differ only in the allocator, and they
+# share the boot, the memory and the host.
 #
-#   scripts/binder_bench.sh [--rounds N] [--seconds S] [--markdown]
+# Each boot runs PAIRS pairs of tests/binder/binder_traffic's benchmark
+# (-b: ping-pong of 64 B, 4 KiB and 256 KiB payloads, a third of S seconds
+# each), one on each device, stock first in odd pairs and patched first in
+# even ones, so that a host that drifts over a pair favours neither. Then
+# its memory run (-M 256: kernel memory per binder_proc with 4 MiB mapped)
+# on each. A pair is a round of scripts/binder_compare.py, which prints the
+# medians and the median of the rounds' own ratios.
+#
+# With --icount, QEMU runs with -icount shift=0,sleep=off: the guest's clock
+# advances 1 ns per instruction executed and skips idle time, so a rate per
+# guest second measures the instructions that a transaction costs, whatever
+# the host's speed. Without it, rates are in real time.
+#
+#   scripts/binder_bench.sh [--boots N (4)] [--pairs K (8)] [--seconds S (15)]
+#                           [--icount] [--markdown]
 #
 # Figures: $SPR_CACHE/logs/binder-bench.json; logs:
-# $SPR_CACHE/logs/binder-bench-{patched,stock}-N.log. Nothing here asserts
-# a speed; it fails only when a boot or a check failed.
+# $SPR_CACHE/logs/binder-bench-N.log, split into one file a run,
+# binder-bench-N-{patched,stock}-M.log. Nothing here asserts a speed; it
+# fails only when a boot or a check failed.
 
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,18 +36,25 @@ source "$(dirname "${BASH_SOURCE[0]}")/qemu.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/binder.sh"
 
 LOGS=$SPR_CACHE/logs
-rounds=3
-seconds=30
+usage="usage: scripts/binder_bench.sh [--boots N] [--pairs K (1-12)] [--seconds S] [--icount] [--markdown]"
+boots=4
+pairs=8
+seconds=15
 compare_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--rounds) rounds=$2; shift ;;
+	--boots) boots=$2; shift ;;
+	--pairs) pairs=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
 	--markdown) compare_args+=(--markdown) ;;
-	*) spr_die "usage: scripts/binder_bench.sh [--rounds N] [--seconds S] [--markdown]" ;;
+	--icount) SPR_GUEST_QEMU_ARGS=(-icount shift=0,sleep=off) ;;
+	*) spr_die "$usage" ;;
 	esac
 	shift
 done
+# The runs go on the kernel command line, which holds 2047 bytes.
+[[ $boots =~ ^[1-9][0-9]*$ && $pairs =~ ^([1-9]|1[0-2])$ &&
+   $seconds =~ ^[1-9][0-9]*$ ]] || spr_die "$usage"
 
 mkdir -p "$LOGS"
 spr_guest_deps
@@ -42,44 +62,50 @@ spr_kernel_source
 spr_guest_kernel
 spr_guest_modules
 spr_binder_module
+spr_binder_side_module
 mapfile -t programs < <(spr_binder_programs)
-SPR_GUEST_KOS=("$SPR_BUILD/guest-mod/shrinkable-page-range.ko" "$SPR_BINDER_KO")
-spr_guest_initramfs "$SPR_BUILD/initramfs-binder.cpio.gz" "${programs[@]}"
-SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO")
-spr_guest_initramfs "$SPR_BUILD/initramfs-binder-stock.cpio.gz" "${programs[@]}"
+SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
+	       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
+	       "$SPR_BINDER_SIDE_KO")
+SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
+initrd=$SPR_BUILD/initramfs-binder-bench.cpio.gz
+spr_guest_initramfs "$initrd" "${programs[@]}"
 
-dev=/dev/binderfs/binder
+bench=binder_traffic:-b:-t:$seconds:
+memory=binder_traffic:-M:256:
 patched_logs=()
 stock_logs=()
 status=0
-for ((i = 1; i <= rounds; i++)); do
-	order="stock patched"
-	((i % 2)) || order="patched stock"
-	for driver in $order; do
-		log=$LOGS/binder-bench-$driver-$i.log
-		if [ "$driver" = stock ]; then
-			initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
-			run="binder_traffic:-b:-t:$seconds,binder_traffic:-M:256"
-			stock_logs+=("$log")
-		else
-			initrd=$SPR_BUILD/initramfs-binder.cpio.gz
-			# The allocator selftest runs on the first binder
-			# ioctl; on a small mapping first, not inside the
-			# benchmark's.
-			run="binder_selftest_trigger:-s:65536,binder_traffic:-b:-t:$seconds:-m:-d:$dev,binder_traffic:-M:256:-d:$dev"
-			patched_logs+=("$log")
-		fi
-		spr_log "round $i of $rounds: $driver binder"
-		spr_guest_boot "$initrd" "$log" $((seconds * 4 + 300)) 512 \
-			spr.keep=binder_linux,shrinkable_page_range "spr.run=$run" ||
-			status=1
-		python3 "$SPR_REPO/scripts/check_guest_log.py" --quiet \
-			--label "$driver-$i" "$log" | sed '$d' || status=1
+rm -f "$LOGS"/binder-bench-*.log
+for ((b = 1, p = 1; b <= boots; b++)); do
+	run=
+	for ((i = 1; i <= pairs; i++, p++)); do
+		order="-d:/dev/binder $SPR_BINDER_SIDE_RUN"
+		((p % 2)) || order="$SPR_BINDER_SIDE_RUN -d:/dev/binder"
+		for args in $order; do
+			run+=${run:+,}$bench$args
+		done
+	done
+	run+=,$memory-d:/dev/binder,$memory$SPR_BINDER_SIDE_RUN
+	log=$LOGS/binder-bench-$b.log
+	spr_log "boot $b of $boots: $pairs pairs of stock and patched binder"
+	spr_guest_boot "$initrd" "$log" $((pairs * 2 * (seconds + 60) + 300)) \
+		512 spr.keep=binder_linux,binder_spr,shrinkable_page_range \
+		"spr.run=$run" || status=1
+	python3 "$SPR_REPO/scripts/check_guest_log.py" --quiet \
+		--label "bench-$b" "$log" | sed '$d' || status=1
+	spr_binder_split_log "$log" "${log%.log}"
+	# A boot that died has fewer runs; binder_compare.py pairs what there is.
+	for ((i = 1; i <= pairs + 1; i++)); do
+		f=${log%.log}-patched-$i.log
+		[ -f "$f" ] && patched_logs+=("$f")
+		f=${log%.log}-stock-$i.log
+		[ -f "$f" ] && stock_logs+=("$f")
 	done
 done
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-echo "binder side by side: $(date -u +%F), host: ${cpu:-unknown CPU}, $(nproc) cores; guest: Debian $SPR_GUEST_KVER, QEMU TCG, -smp 2, 512 MiB; $rounds rounds of one boot per driver, $seconds s of benchmark each; medians, and the median of the rounds' ratios"
+echo "binder side by side: $(date -u +%F), host: ${cpu:-unknown CPU}, $(nproc) cores; guest: Debian $SPR_GUEST_KVER, QEMU TCG${SPR_GUEST_QEMU_ARGS[*]:+ ${SPR_GUEST_QEMU_ARGS[*]}}, -smp 2, 512 MiB; $boots boots, each with both drivers and $pairs pairs of runs of $seconds s; medians, and the median of the pairs' ratios"
 python3 "$SPR_REPO/scripts/binder_compare.py" "${compare_args[@]}" \
 	--json "$LOGS/binder-bench.json" \
 	"$(IFS=,; echo "${patched_logs[*]}")" \

@@ -15,6 +15,9 @@ SPR_GUEST_PROGRAMS=(spr_workload spr_hostile spr_faults spr_stress spr_bench)
 SPR_GUEST_KOS=()
 # Module parameters for insmod, by .ko file name ("binder_spr.ko").
 declare -A SPR_GUEST_KO_ARGS=()
+# More arguments for qemu-system-x86_64, such as scripts/binder_bench.sh's
+# -icount.
+SPR_GUEST_QEMU_ARGS=()
 
 # The host tools the guest pipeline needs.
 spr_guest_deps() {
@@ -251,7 +254,7 @@ spr_guest_boot() {
 	# loglevel=4 keeps the console to errors, so that kernel lines do
 	# not cut the programs' lines; init prints the whole dmesg at the end.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 -m "$mem" \
+		-accel tcg -cpu max -smp 2 -m "$mem" "${SPR_GUEST_QEMU_ARGS[@]}" \
 		-nodefaults -nographic -no-reboot -no-user-config \
 		-serial "file:$log" -monitor none \
 		-kernel "$SPR_GUEST_VMLINUZ" -initrd "$initrd" \
