@@ -57,6 +57,19 @@ spr_binder_side_module() {
 		binder_spr n) || exit 1
 }
 
+# spr_binder_both_initramfs OUT [FILE...]: an initramfs that loads Debian's
+# binder_linux.ko, the module and binder_spr.ko, with FILE... as in
+# spr_guest_initramfs. Boot it with spr.keep=$SPR_BINDER_BOTH_KEEP.
+SPR_BINDER_BOTH_KEEP=binder_linux,binder_spr,shrinkable_page_range
+spr_binder_both_initramfs() {
+	[ -n "${SPR_BINDER_SIDE_KO:-}" ] || spr_die "call spr_binder_side_module first"
+	SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
+		       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
+		       "$SPR_BINDER_SIDE_KO")
+	SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
+	spr_guest_initramfs "$@"
+}
+
 # spr_binder_split_log LOG PREFIX: each binder_traffic run of a boot with
 # both Debian's binder and binder_spr.ko in its own file,
 # PREFIX-{patched,stock}-M.log for the M-th run on that driver's device,

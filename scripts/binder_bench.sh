@@ -64,12 +64,8 @@ spr_guest_modules
 spr_binder_module
 spr_binder_side_module
 mapfile -t programs < <(spr_binder_programs)
-SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
-	       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
-	       "$SPR_BINDER_SIDE_KO")
-SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
 initrd=$SPR_BUILD/initramfs-binder-bench.cpio.gz
-spr_guest_initramfs "$initrd" "${programs[@]}"
+spr_binder_both_initramfs "$initrd" "${programs[@]}"
 
 bench=binder_traffic:-b:-t:$seconds:
 memory=binder_traffic:-M:256:
@@ -90,7 +86,7 @@ for ((b = 1, p = 1; b <= boots; b++)); do
 	log=$LOGS/binder-bench-$b.log
 	spr_log "boot $b of $boots: $pairs pairs of stock and patched binder"
 	spr_guest_boot "$initrd" "$log" $((pairs * 2 * (seconds + 60) + 300)) \
-		512 spr.keep=binder_linux,binder_spr,shrinkable_page_range \
+		512 "spr.keep=$SPR_BINDER_BOTH_KEEP" \
 		"spr.run=$run" || status=1
 	python3 "$SPR_REPO/scripts/check_guest_log.py" --quiet \
 		--label "bench-$b" "$log" | sed '$d' || status=1

@@ -127,14 +127,9 @@ spr_guest_initramfs "$initrd" "${binder_programs[@]}"
 # the same walk at any size, over more pages.
 boot_and_check binder-512M 512 6 spr.keep=binder_linux,shrinkable_page_range \
 	"spr.run=binder_selftest_trigger:-s:65536,binderfs_test,$traffic:-m:-d:$dev,$bench:-m:-d:$dev,$memory:-d:$dev"
-SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
-	       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
-	       "$SPR_BINDER_SIDE_KO")
-SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
 initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
-spr_guest_initramfs "$initrd" "${binder_programs[@]}"
-boot_and_check binder-stock-512M 512 6 \
-	spr.keep=binder_linux,binder_spr,shrinkable_page_range \
+spr_binder_both_initramfs "$initrd" "${binder_programs[@]}"
+boot_and_check binder-stock-512M 512 6 "spr.keep=$SPR_BINDER_BOTH_KEEP" \
 	"spr.run=$traffic,$bench,$memory,$traffic:-m:$side,$bench:$side,$memory:$side"
 both=$LOGS/qemu-binder-stock-512M
 rm -f "$both"-{patched,stock}-*.log
