@@ -17,7 +17,8 @@ SPR_BINDER_SIDE_RUN=-d:$SPR_BINDER_SIDE_DEV:-B:/sys/kernel/debug/binder_spr
 # spr_binder_build DIR NAME TESTS: build the patched binder in DIR as
 # NAME.ko against the guest's kernel, linked to the module that
 # spr_guest_modules built, with binderfs and the selftest when TESTS is y
-# (binder/Kbuild). Prints the .ko.
+# (binder/Kbuild). Sets SPR_BINDER_BUILT_KO to the .ko; not a command
+# substitution, so that spr_die's report reaches the caller's output.
 spr_binder_build() {
 	local dir=$1 name=$2 tests=$3 log=$1/build.log mod=$SPR_BUILD/guest-mod
 	[ -f "$mod/Module.symvers" ] || spr_die "call spr_guest_modules first"
@@ -32,17 +33,17 @@ spr_binder_build() {
 	if grep -E 'warning:|undefined!|^(WARNING|ERROR): modpost' "$log" >&2; then
 		spr_die "the patched $name.ko build warned (log: $log)"
 	fi
-	[ -f "$dir/src/drivers/android/$name.ko" ] ||
-		spr_die "the build made no $dir/src/drivers/android/$name.ko"
-	printf '%s\n' "$dir/src/drivers/android/$name.ko"
+	SPR_BINDER_BUILT_KO=$dir/src/drivers/android/$name.ko
+	[ -f "$SPR_BINDER_BUILT_KO" ] ||
+		spr_die "the build made no $SPR_BINDER_BUILT_KO"
 }
 
 # Build the patched binder_linux.ko, with binderfs and the allocator
 # selftest, and find Debian's own. Sets SPR_BINDER_KO and
 # SPR_BINDER_STOCK_KO.
 spr_binder_module() {
-	SPR_BINDER_KO=$(spr_binder_build "$SPR_BINDER_BUILD" binder_linux y) ||
-		exit 1
+	spr_binder_build "$SPR_BINDER_BUILD" binder_linux y
+	SPR_BINDER_KO=$SPR_BINDER_BUILT_KO
 	SPR_BINDER_STOCK_KO=$(find "$SPR_GUEST/root/lib/modules/$SPR_GUEST_KVER" \
 		-name 'binder_linux.ko*' | head -n 1)
 	[ -n "$SPR_BINDER_STOCK_KO" ] ||
@@ -53,8 +54,8 @@ spr_binder_module() {
 # (no binderfs, no selftest), to be loaded beside Debian's binder_linux.ko
 # with its device named /dev/binder_spr. Sets SPR_BINDER_SIDE_KO.
 spr_binder_side_module() {
-	SPR_BINDER_SIDE_KO=$(spr_binder_build "$SPR_BINDER_BUILD-side" \
-		binder_spr n) || exit 1
+	spr_binder_build "$SPR_BINDER_BUILD-side" binder_spr n
+	SPR_BINDER_SIDE_KO=$SPR_BINDER_BUILT_KO
 }
 
 # spr_binder_both_initramfs OUT [FILE...]: an initramfs that loads Debian's
