@@ -8,11 +8,14 @@
 SPR_BINDER_BUILD=$SPR_BUILD/binder
 # Debian's own binder_linux.ko, for the side-by-side runs.
 SPR_BINDER_STOCK_KO=
-# binder_spr.ko (spr_binder_side_module): its insmod argument, its device,
-# and binder_traffic's arguments (colon-separated, for spr.run) for it.
-SPR_BINDER_SIDE_ARGS=devices=binder_spr
-SPR_BINDER_SIDE_DEV=/dev/binder_spr
-SPR_BINDER_SIDE_RUN=-d:$SPR_BINDER_SIDE_DEV:-B:/sys/kernel/debug/binder_spr
+# The name of the port built to load beside Debian's binder
+# (spr_binder_side_module), and what follows from it: its insmod argument,
+# its device, and binder_traffic's arguments (colon-separated, for spr.run)
+# for its device and its debugfs directory (binder/Makefile).
+SPR_BINDER_SIDE=binder_spr
+SPR_BINDER_SIDE_ARGS=devices=$SPR_BINDER_SIDE
+SPR_BINDER_SIDE_DEV=/dev/$SPR_BINDER_SIDE
+SPR_BINDER_SIDE_RUN=-d:$SPR_BINDER_SIDE_DEV:-B:/sys/kernel/debug/$SPR_BINDER_SIDE
 
 # spr_binder_build DIR NAME TESTS: build the patched binder in DIR as
 # NAME.ko against the guest's kernel, linked to the module that
@@ -54,20 +57,20 @@ spr_binder_module() {
 # (no binderfs, no selftest), to be loaded beside Debian's binder_linux.ko
 # with its device named /dev/binder_spr. Sets SPR_BINDER_SIDE_KO.
 spr_binder_side_module() {
-	spr_binder_build "$SPR_BINDER_BUILD-side" binder_spr n
+	spr_binder_build "$SPR_BINDER_BUILD-side" "$SPR_BINDER_SIDE" n
 	SPR_BINDER_SIDE_KO=$SPR_BINDER_BUILT_KO
 }
 
 # spr_binder_both_initramfs OUT [FILE...]: an initramfs that loads Debian's
 # binder_linux.ko, the module and binder_spr.ko, with FILE... as in
 # spr_guest_initramfs. Boot it with spr.keep=$SPR_BINDER_BOTH_KEEP.
-SPR_BINDER_BOTH_KEEP=binder_linux,binder_spr,shrinkable_page_range
+SPR_BINDER_BOTH_KEEP=binder_linux,$SPR_BINDER_SIDE,shrinkable_page_range
 spr_binder_both_initramfs() {
 	[ -n "${SPR_BINDER_SIDE_KO:-}" ] || spr_die "call spr_binder_side_module first"
 	SPR_GUEST_KOS=("$SPR_BINDER_STOCK_KO"
 		       "$SPR_BUILD/guest-mod/shrinkable-page-range.ko"
 		       "$SPR_BINDER_SIDE_KO")
-	SPR_GUEST_KO_ARGS["binder_spr.ko"]=$SPR_BINDER_SIDE_ARGS
+	SPR_GUEST_KO_ARGS["$SPR_BINDER_SIDE.ko"]=$SPR_BINDER_SIDE_ARGS
 	spr_guest_initramfs "$@"
 }
 
