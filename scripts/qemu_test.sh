@@ -74,9 +74,33 @@ boot_and_check() {
 	failed=$((failed + f))
 }
 
+# check_early_panic_retry: a guest kernel that panics before /init prints
+# a line is booted once more, and still fails when it panics again. An
+# initramfs whose /init cannot run makes it panic so, every time.
+check_early_panic_retry() {
+	local stage=$SPR_BUILD/initramfs-no-init log=$LOGS/qemu-no-init.log
+	local img=$SPR_BUILD/initramfs-no-init.cpio.gz out
+	rm -rf "$stage" && mkdir -p "$stage/dev" &&
+		echo 'not a program' >"$stage/init" &&
+		(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet |
+		 gzip -1 >"$img") || spr_die "cannot make $img"
+	if out=$(spr_guest_boot "$img" "$log" 60 256 2>&1); then
+		echo "FAIL  no-init: guest_early_panic_retry: a guest with no init passed"
+		failed=$((failed + 1))
+	elif ! [ -f "$log.early-panic" ] ||
+	     ! grep -q 'booting once more' <<<"$out"; then
+		echo "FAIL  no-init: guest_early_panic_retry: no second boot: $(head -n 1 <<<"$out")"
+		failed=$((failed + 1))
+	else
+		echo "PASS  no-init: guest_early_panic_retry"
+		passed=$((passed + 1))
+	fi
+}
+
 mkdir -p "$LOGS"
 spr_guest_deps
 spr_guest_kernel
+check_early_panic_retry
 spr_guest_modules
 initrd=$SPR_BUILD/initramfs-test.cpio.gz
 spr_guest_initramfs "$initrd"
