@@ -403,7 +403,12 @@ int spr_use_range(struct shrinkable_page_range *range, size_t start,
 	size_t index = end;
 	int ret = 0;
 
-	might_sleep();
+	/*
+	 * Check the caller's context even on the lockless fast path, as
+	 * might_fault() does, but without might_sleep()'s preemption point:
+	 * binder takes that path on every transaction.
+	 */
+	__might_sleep(__FILE__, __LINE__);
 	if (start >= end)
 		return 0;
 	/*
