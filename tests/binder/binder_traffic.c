@@ -30,6 +30,13 @@
  *   end      the server must hold no buffer; binder's page counts for it.
  * With -b, a benchmark instead: one client thread, ping-pong of 64 B, 4 KiB
  * and 256 KiB, a third of -t each.
+ * With -b and -A DEVICE, the benchmark alternates between two drivers: each
+ * device has its own server, and the one client thread opens both. Each
+ * size's third is cut into rounds of two slices of BT_ALT_SLICE_US, one on
+ * each device, the first slice's device swapped from round to round. A
+ * host that stalls for longer than a slice or drifts over seconds then
+ * costs both drivers alike, and each round gives a ratio of two rates
+ * taken a slice apart: -A's device over -d's.
  * With -M COUNT, no server, no transaction: what the kernel spends on a
  * binder_proc with a mapped buffer, by MemFree. After drop_caches, this
  * process opens the device COUNT times, each open its own binder_proc,
@@ -101,6 +108,9 @@
 /* -M: at most this many binder_procs; how long their release may take. */
 #define BT_MEM_MAX_PROCS	1024
 #define BT_MEM_RELEASE_MS	2000
+/* -A: a slice on one device, and room for the rounds of -t 3600. */
+#define BT_ALT_SLICE_US		100000
+#define BT_ALT_MAX_ROUNDS	6000
 #define BT_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -261,6 +271,11 @@ struct bt_shared {
 	__u64 hog_mib;
 	__u64 bench_n[3];
 	__u64 bench_us[3];
+	/* -A: the same for its device, and each round's ratio in ppm. */
+	__u64 alt_n[3];
+	__u64 alt_us[3];
+	unsigned int alt_rounds[3];
+	__u32 alt_ppm[3][BT_ALT_MAX_ROUNDS];
 	struct bt_sender senders[BT_NR_SENDERS];
 	struct bt_worker workers[BT_NR_SLOTS];
 };
@@ -268,6 +283,8 @@ struct bt_shared {
 struct bt_opts {
 	const char *dev;
 	const char *binder_debugfs;
+	const char *alt_dev;		/* -A: the benchmark's second driver */
+	const char *alt_debugfs;	/* -E: its debugfs directory */
 	const char *stats_path;
 	unsigned int clients;
 	unsigned int threads;
@@ -844,6 +861,20 @@ out_close:
 }
 
 /*
+ * -A: make its driver the one that bt_binder_open() and the readers of
+ * binder's debugfs work on; called again, swap back.
+ */
+static void bt_swap_driver(void)
+{
+	const char *dev = bt_o.dev, *debugfs = bt_o.binder_debugfs;
+
+	bt_o.dev = bt_o.alt_dev;
+	bt_o.binder_debugfs = bt_o.alt_debugfs;
+	bt_o.alt_dev = dev;
+	bt_o.alt_debugfs = debugfs;
+}
+
+/*
  * One BINDER_WRITE_READ: all of @wbuf is written (after EINTR, what is
  * left), then up to @rsize bytes read (none if 0). Bytes read, or -errno.
  */
@@ -1335,31 +1366,110 @@ static void bt_run_delayed(struct bt_thread *t)
 	       what, how);
 }
 
+/* The benchmark's time for one size: a third of -t, at least 1 s. */
+static __s64 bt_bench_end(__s64 start)
+{
+	__s64 end = start + (__s64)bt_o.seconds * 1000000 / 3;
+
+	return end < start + 1000000 ? start + 1000000 : end;
+}
+
+/*
+ * Ping-pong of @size bytes on t->b until @end (us): the transactions done,
+ * and *@err = -EIO once one failed (recorded in t->check).
+ */
+static __u64 bt_ping_pong(struct bt_thread *t, size_t size, __s64 end,
+			  int *err)
+{
+	__u64 n = 0;
+
+	do {
+		*err = bt_call(t, BT_OP_DATA, size, false, false);
+		if (*err)
+			break;
+		n++;
+	} while (bt_now_us() < end);
+	return n;
+}
+
 static void bt_run_bench(struct bt_thread *t)
 {
 	unsigned int i;
-	__s64 start, end, now;
-	__u64 n;
+	__s64 start;
+	int err;
 
 	t->bench = 1;
 	for (i = 0; i < BT_ARRAY_SIZE(bt_bench_sizes); i++) {
 		t->check = BT_C_BENCH_64 + i;
-		n = 0;
 		start = bt_now_us();
-		end = start + (__s64)bt_o.seconds * 1000000 / 3;
-		if (end < start + 1000000)
-			end = start + 1000000;
-		do {
-			if (bt_call(t, BT_OP_DATA, bt_bench_sizes[i], false,
-				    false))
-				break;
-			n++;
-			now = bt_now_us();
-		} while (now < end);
-		bt_sh->bench_n[i] = n;
+		bt_sh->bench_n[i] = bt_ping_pong(t, bt_bench_sizes[i],
+						 bt_bench_end(start), &err);
 		bt_sh->bench_us[i] = bt_now_us() - start;
 		bt_done(t->check);
 	}
+}
+
+/*
+ * -A, one size: rounds of a slice on each device until the size's time is
+ * up. @b[0] is -d's device, @b[1] -A's. A round's ratio is b[1]'s rate
+ * over b[0]'s, in ppm. Each slice starts with no reply buffer held, so
+ * that it frees none of the other device's.
+ */
+static void bt_alt_rounds(struct bt_thread *t, struct bt_binder *const b[2],
+			  unsigned int i)
+{
+	size_t size = bt_bench_sizes[i];
+	__s64 end = bt_bench_end(bt_now_us()), start;
+	__u64 n[2], us[2];
+	unsigned int r, k, side;
+	int err = 0;
+
+	for (r = 0; r < BT_ALT_MAX_ROUNDS && (!r || bt_now_us() < end); r++) {
+		for (k = 0; k < 2 && !err; k++) {
+			side = (r + k) & 1;
+			bt_flush_free(t);
+			t->b = b[side];
+			start = bt_now_us();
+			n[side] = bt_ping_pong(t, size, start + BT_ALT_SLICE_US,
+					       &err);
+			us[side] = bt_now_us() - start;
+		}
+		if (err)
+			break;
+		bt_sh->bench_n[i] += n[0];
+		bt_sh->bench_us[i] += us[0];
+		bt_sh->alt_n[i] += n[1];
+		bt_sh->alt_us[i] += us[1];
+		bt_sh->alt_ppm[i][r] = (double)n[1] * us[0] * 1e6 /
+				       ((double)n[0] * us[1]) + 0.5;
+		bt_sh->alt_rounds[i] = r + 1;
+	}
+	bt_flush_free(t);
+	t->b = b[0];
+}
+
+static void bt_run_bench_alternating(struct bt_thread *t)
+{
+	struct bt_binder alt, *const b[2] = { t->b, &alt };
+	char why[200];
+	unsigned int i;
+	int ret;
+
+	bt_swap_driver();
+	ret = bt_binder_open(&alt, why, sizeof(why));
+	bt_swap_driver();
+	if (ret) {
+		bt_err(BT_C_BENCH_64, "client: %s", why);
+		return;
+	}
+	t->bench = 1;
+	for (i = 0; i < BT_ARRAY_SIZE(bt_bench_sizes); i++) {
+		t->check = BT_C_BENCH_64 + i;
+		bt_alt_rounds(t, b, i);
+		bt_done(t->check);
+	}
+	munmap((void *)alt.map, BT_MAP_SIZE);
+	close(alt.fd);
 }
 
 static void *bt_client_thread(void *arg)
@@ -1919,20 +2029,53 @@ static pid_t bt_start_server(unsigned int nr_threads)
 	return pid;
 }
 
+static bool bt_server_ready(void)
+{
+	return __atomic_load_n(&bt_sh->server_state, __ATOMIC_ACQUIRE) == 1;
+}
+
+/* -A: its driver's server, once -d's is ready. */
+static pid_t bt_start_alt_server(unsigned int nr_threads)
+{
+	pid_t pid;
+
+	__atomic_store_n(&bt_sh->server_state, 0, __ATOMIC_RELEASE);
+	bt_swap_driver();
+	pid = bt_start_server(nr_threads);
+	bt_swap_driver();
+	return pid;
+}
+
+static void bt_kill_wait(pid_t pid)
+{
+	int status;
+
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+}
+
+static void bt_print_pages(const struct bt_pages *p, const char *suffix)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "binder_pages_active%s", suffix);
+	bt_metric(name, p->active);
+	snprintf(name, sizeof(name), "binder_pages_lru%s", suffix);
+	bt_metric(name, p->lru);
+	snprintf(name, sizeof(name), "binder_pages_free%s", suffix);
+	bt_metric(name, p->free);
+	snprintf(name, sizeof(name), "binder_pages_high_watermark%s", suffix);
+	bt_metric(name, p->high);
+}
+
 static void bt_pages_metrics(pid_t server, const char *suffix)
 {
 	struct bt_pages p = { -1, -1, -1, -1, -1 };
-	char name[80];
 
 	bt_binder_pages(server, &p);
-	snprintf(name, sizeof(name), "binder_pages_active%s", suffix);
-	bt_metric(name, p.active);
-	snprintf(name, sizeof(name), "binder_pages_lru%s", suffix);
-	bt_metric(name, p.lru);
-	snprintf(name, sizeof(name), "binder_pages_free%s", suffix);
-	bt_metric(name, p.free);
-	snprintf(name, sizeof(name), "binder_pages_high_watermark%s", suffix);
-	bt_metric(name, p.high);
+	bt_print_pages(&p, suffix);
 }
 
 static void bt_run_phase(const struct bt_client *c, const char *who,
@@ -2368,6 +2511,41 @@ static void bt_after_phase(void)
 	bt_check_end(BT_C_AFTER_SIZES);
 }
 
+static int bt_cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * -A, size @i: -A's device's rate, then each round's ratio (a line a
+ * round, in the order run), and their median (the upper one of an even
+ * count).
+ */
+static void bt_alt_metrics(unsigned int i)
+{
+	unsigned int r, rounds = bt_sh->alt_rounds[i];
+	size_t size = bt_bench_sizes[i];
+	__u64 n = bt_sh->alt_n[i], us = bt_sh->alt_us[i];
+	__u32 sorted[BT_ALT_MAX_ROUNDS];
+	char name[64];
+
+	if (!rounds)
+		bt_err(BT_C_BENCH_64 + i, "no round of the two devices completed");
+	snprintf(name, sizeof(name), "binder_alt_tps_%zu", size);
+	bt_metric(name, us ? n * 1000000 / us : 0);
+	snprintf(name, sizeof(name), "binder_alt_rounds_%zu", size);
+	bt_metric(name, rounds);
+	snprintf(name, sizeof(name), "binder_alt_round_ppm_%zu", size);
+	for (r = 0; r < rounds; r++)
+		bt_metric(name, bt_sh->alt_ppm[i][r]);
+	memcpy(sorted, bt_sh->alt_ppm[i], rounds * sizeof(sorted[0]));
+	qsort(sorted, rounds, sizeof(sorted[0]), bt_cmp_u32);
+	snprintf(name, sizeof(name), "binder_alt_median_ppm_%zu", size);
+	bt_metric(name, rounds ? (long long)sorted[rounds / 2] : -1);
+}
+
 static void bt_bench_phase(void)
 {
 	struct bt_client c = {
@@ -2376,7 +2554,7 @@ static void bt_bench_phase(void)
 		.slot = BT_SLOT_BENCH,
 		.check = BT_C_BENCH_64,
 		.buf_size = BT_ECHO_MAX + BT_PAGE_SIZE,
-		.run = bt_run_bench,
+		.run = bt_o.alt_dev ? bt_run_bench_alternating : bt_run_bench,
 	};
 	char name[64];
 	unsigned int i;
@@ -2396,6 +2574,8 @@ static void bt_bench_phase(void)
 		snprintf(name, sizeof(name), "binder_bench_n_%zu",
 			 bt_bench_sizes[i]);
 		bt_metric(name, n);
+		if (bt_o.alt_dev)
+			bt_alt_metrics(i);
 	}
 	for (i = 0; i < BT_ARRAY_SIZE(bt_bench_sizes); i++)
 		bt_check_end(BT_C_BENCH_64 + i);
@@ -2515,17 +2695,17 @@ static void bt_mem_phase(void)
 	bt_check_end(BT_C_PROC_MEM);
 }
 
-static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
-			 bool have_m_start)
+/*
+ * Every transaction is over: the server must hold no buffer. Its pages,
+ * as metrics named with @suffix.
+ */
+static void bt_check_released(pid_t server, const char *suffix)
 {
 	struct bt_pages p = { -1, -1, -1, -1, -1 };
 	__s64 deadline = spr_now_ms() + 5000;
-	struct bt_mstats m;
-	char how[64];
-	int ret, status;
-	pid_t pid;
+	char name[80];
+	int ret;
 
-	/* Every transaction is over: the server must hold no buffer. */
 	while ((ret = bt_binder_pages(server, &p)) == 0 &&
 	       (p.buffers || p.active) && spr_now_ms() < deadline)
 		spr_sleep_ms(10);
@@ -2533,15 +2713,63 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 		bt_err(BT_C_BUFFERS_RELEASED, "%s/stats, proc %d: %s",
 		       bt_o.binder_debugfs, server, spr_errname(-ret));
 	else if (p.buffers || p.active)
-		bt_err(BT_C_BUFFERS_RELEASED, "the server still holds %ld buffers (pages active:lru:free %ld:%ld:%ld) 5 s after the last transaction",
-		       p.buffers, p.active, p.lru, p.free);
+		bt_err(BT_C_BUFFERS_RELEASED, "the server of %s still holds %ld buffers (pages active:lru:free %ld:%ld:%ld) 5 s after the last transaction",
+		       bt_o.dev, p.buffers, p.active, p.lru, p.free);
 	bt_done(BT_C_BUFFERS_RELEASED);
-	bt_metric("binder_pages_active", ret ? -1 : p.active);
-	bt_metric("binder_pages_lru", ret ? -1 : p.lru);
-	bt_metric("binder_pages_free", ret ? -1 : p.free);
-	bt_metric("binder_pages_high_watermark", ret ? -1 : p.high);
-	bt_metric("binder_resident_bytes",
-		  ret ? -1 : (p.active + p.lru) * (long)BT_PAGE_SIZE);
+	if (ret)
+		p = (struct bt_pages){ -1, -1, -1, -1, -1 };
+	bt_print_pages(&p, suffix);
+	snprintf(name, sizeof(name), "binder_resident_bytes%s", suffix);
+	bt_metric(name, ret ? -1 : (p.active + p.lru) * (long)BT_PAGE_SIZE);
+}
+
+/* The server must have lived to the end; then it is killed. */
+static void bt_stop_server(pid_t server)
+{
+	__s64 deadline;
+	char how[64];
+	int ret, status;
+
+	ret = waitpid(server, &status, WNOHANG);
+	if (ret == server) {
+		bt_err(BT_C_SERVER_EXIT, "the server of %s died before the end: %s",
+		       bt_o.dev, bt_status_str(status, how, sizeof(how)));
+	} else if (ret) {
+		bt_err(BT_C_SERVER_EXIT, "waitpid for the server: %s",
+		       spr_errname(errno));
+	} else {
+		kill(server, SIGKILL);
+		deadline = spr_now_ms() + 5000;
+		while (!(ret = waitpid(server, &status, WNOHANG)) &&
+		       spr_now_ms() < deadline)
+			spr_sleep_ms(5);
+		if (ret != server)
+			bt_err(BT_C_SERVER_EXIT, "the server was not reaped 5 s after SIGKILL");
+		else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+			bt_err(BT_C_SERVER_EXIT, "the server ended with %s, expected SIGKILL",
+			       bt_status_str(status, how, sizeof(how)));
+	}
+	bt_done(BT_C_SERVER_EXIT);
+}
+
+/* -A: the end of its server, before bt_end_phase() for -d's. */
+static void bt_end_alt_server(pid_t server)
+{
+	bt_swap_driver();
+	bt_check_released(server, "_alt");
+	bt_stop_server(server);
+	bt_swap_driver();
+}
+
+static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
+			 bool have_m_start)
+{
+	struct bt_mstats m;
+	char how[64];
+	int ret, status;
+	pid_t pid;
+
+	bt_check_released(server, "");
 
 	ret = bt_module_stats(&m);
 	if (!ret) {
@@ -2567,27 +2795,7 @@ static void bt_end_phase(pid_t server, const struct bt_mstats *m_start,
 	bt_metric("binder_server_replies_dead", bt_load(&bt_sh->srv_dead));
 	bt_metric("binder_server_replies_failed", bt_load(&bt_sh->srv_failed));
 
-	/* The server must have lived to the end; then it is killed. */
-	ret = waitpid(server, &status, WNOHANG);
-	if (ret == server) {
-		bt_err(BT_C_SERVER_EXIT, "the server died before the end: %s",
-		       bt_status_str(status, how, sizeof(how)));
-	} else if (ret) {
-		bt_err(BT_C_SERVER_EXIT, "waitpid for the server: %s",
-		       spr_errname(errno));
-	} else {
-		kill(server, SIGKILL);
-		deadline = spr_now_ms() + 5000;
-		while (!(ret = waitpid(server, &status, WNOHANG)) &&
-		       spr_now_ms() < deadline)
-			spr_sleep_ms(5);
-		if (ret != server)
-			bt_err(BT_C_SERVER_EXIT, "the server was not reaped 5 s after SIGKILL");
-		else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
-			bt_err(BT_C_SERVER_EXIT, "the server ended with %s, expected SIGKILL",
-			       bt_status_str(status, how, sizeof(how)));
-	}
-	bt_done(BT_C_SERVER_EXIT);
+	bt_stop_server(server);
 	bt_done(BT_C_SERVER_VERIFY);
 
 	/* No process of ours may be left, zombie or not. */
@@ -2634,15 +2842,17 @@ static void bt_usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [-d device (/dev/binder)] [-B binder's debugfs directory (%s)]\n"
 		"          [-c clients (2)] [-T threads per client (2)] [-t seconds of traffic (10)]\n"
-		"          [-b] [-M count] [-r] [-k] [-m] [-D module stats file]\n"
+		"          [-b [-A device -E its debugfs directory]] [-M count] [-r] [-k] [-m]\n"
+		"          [-D module stats file]\n"
 		"  -b  benchmark: ping-pong of 64 B, 4 KiB, 256 KiB, a third of -t each\n"
+		"  -A  with -b: alternate with this device in rounds of two %u ms slices\n"
 		"  -M  memory per binder_proc: MemFree across count (1-%u) opens of the\n"
 		"      device, each mapped and asked BINDER_VERSION; nothing else runs\n"
 		"  -r  reclaim during the traffic: drop_caches, and a memory hog\n"
 		"  -k  kill clients during the traffic\n"
 		"  -m  the driver is on shrinkable_page_range: check its stats file\n"
-		"  -D  that file (%s)\n", prog, BT_BINDER_DEBUGFS, BT_MEM_MAX_PROCS,
-		BT_MODULE_STATS);
+		"  -D  that file (%s)\n", prog, BT_BINDER_DEBUGFS,
+		BT_ALT_SLICE_US / 1000, BT_MEM_MAX_PROCS, BT_MODULE_STATS);
 	exit(2);
 }
 
@@ -2656,13 +2866,19 @@ static void bt_parse(int argc, char **argv)
 	bt_o.clients = 2;
 	bt_o.threads = 2;
 	bt_o.seconds = 10;
-	while ((opt = getopt(argc, argv, "d:B:c:T:t:bM:rkmD:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:B:A:E:c:T:t:bM:rkmD:h")) != -1) {
 		switch (opt) {
 		case 'd':
 			bt_o.dev = optarg;
 			break;
 		case 'B':
 			bt_o.binder_debugfs = optarg;
+			break;
+		case 'A':
+			bt_o.alt_dev = optarg;
+			break;
+		case 'E':
+			bt_o.alt_debugfs = optarg;
 			break;
 		case 'c':
 			if (!bt_parse_uint(optarg, 1, BT_MAX_CLIENTS,
@@ -2702,7 +2918,8 @@ static void bt_parse(int argc, char **argv)
 			bt_usage(argv[0]);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || !bt_o.alt_dev != !bt_o.alt_debugfs ||
+	    (bt_o.alt_dev && !bt_o.bench))
 		bt_usage(argv[0]);
 }
 
@@ -2711,8 +2928,7 @@ int main(int argc, char **argv)
 	struct bt_mstats m_start;
 	bool have_m_start;
 	unsigned int nr_threads;
-	int status;
-	pid_t server;
+	pid_t server, alt_server = -1;
 
 	bt_parse(argc, argv);
 	bt_parent = getpid();
@@ -2740,13 +2956,12 @@ int main(int argc, char **argv)
 	 */
 	nr_threads = bt_o.bench ? 4 : bt_o.clients * bt_o.threads + 6;
 	server = bt_start_server(nr_threads);
+	if (bt_o.alt_dev && bt_server_ready())
+		alt_server = bt_start_alt_server(nr_threads);
 	bt_check_end(BT_C_SERVER_SETUP);
-	if (bt_failed(BT_C_SERVER_SETUP) ||
-	    __atomic_load_n(&bt_sh->server_state, __ATOMIC_ACQUIRE) != 1) {
-		if (server > 0) {
-			kill(server, SIGKILL);
-			waitpid(server, &status, 0);
-		}
+	if (bt_failed(BT_C_SERVER_SETUP) || !bt_server_ready()) {
+		bt_kill_wait(server);
+		bt_kill_wait(alt_server);
 		return 1;
 	}
 	if (bt_o.bench) {
@@ -2756,6 +2971,8 @@ int main(int argc, char **argv)
 		bt_traffic_phase(server);
 		bt_after_phase();
 	}
+	if (bt_o.alt_dev)
+		bt_end_alt_server(alt_server);
 	bt_end_phase(server, &m_start, have_m_start);
 	return bt_nr_failed ? 1 : 0;
 }
