@@ -3,8 +3,8 @@
 #
 # Run every test of shrinkable_page_range:
 #   - checkpatch --strict on every C source and header, and on binder/,
-#   - tests/binder_compare_test.py: the side-by-side report's pairing of
-#     rounds, on made-up logs,
+#   - tests/binder_compare_test.py and tests/binder_alternate_test.py: the
+#     side-by-side reports' pairing and pooling of rounds, on made-up logs,
 #   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
 #     clang (LLVM=1), both out of tree with "make KDIR=...", and a W=1
 #     build in the kernel tree of binder, ported onto the module by
@@ -85,11 +85,12 @@ prepare_x86_tree() {
 }
 
 # Build the module out of tree against $2, with the make options after it.
-# binder_compare.py's pairing of rounds, on logs whose answers are known.
-check_binder_compare() {
-	local log=$LOGS/binder-compare-test.log
-	python3 "$SPR_REPO/tests/binder_compare_test.py" >"$log" 2>&1
-	static_result "binder_compare.py on made-up logs" "$log" $?
+# check_report_script NAME: scripts/NAME.py's figures on logs whose
+# answers are known (tests/NAME_test.py).
+check_report_script() {
+	local log=$LOGS/$1-test.log
+	python3 "$SPR_REPO/tests/$1_test.py" >"$log" 2>&1
+	static_result "$1.py on made-up logs" "$log" $?
 }
 
 check_build() {
@@ -203,7 +204,8 @@ kunit_failed=0
 kunit_skipped=0
 check_checkpatch
 check_checkpatch_series
-check_binder_compare
+check_report_script binder_compare
+check_report_script binder_alternate
 check_build gcc "$SPR_BUILD/x86-gcc" C=2
 check_build clang "$SPR_BUILD/x86-clang" LLVM=1
 check_in_tree_build
