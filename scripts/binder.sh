@@ -16,6 +16,10 @@ SPR_BINDER_SIDE=binder_spr
 SPR_BINDER_SIDE_ARGS=devices=$SPR_BINDER_SIDE
 SPR_BINDER_SIDE_DEV=/dev/$SPR_BINDER_SIDE
 SPR_BINDER_SIDE_RUN=-d:$SPR_BINDER_SIDE_DEV:-B:/sys/kernel/debug/$SPR_BINDER_SIDE
+# The same for the second driver of an alternating benchmark (-b -A), and
+# Debian's binder as that driver.
+SPR_BINDER_SIDE_ALT=-A:$SPR_BINDER_SIDE_DEV:-E:/sys/kernel/debug/$SPR_BINDER_SIDE
+SPR_BINDER_STOCK_ALT=-A:/dev/binder:-E:/sys/kernel/debug/binder
 
 # spr_binder_build DIR NAME TESTS: build the patched binder in DIR as
 # NAME.ko against the guest's kernel, linked to the module that

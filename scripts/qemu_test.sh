@@ -19,7 +19,9 @@
 # and two boots run binder (scripts/binder.sh): the port onto the module,
 # with binder's allocator selftest, the kernel's binderfs selftests and
 # tests/binder/binder_traffic, then Debian's own binder with the same
-# traffic, compared by scripts/binder_compare.py.
+# traffic, compared by scripts/binder_compare.py, and one run of the
+# benchmark alternating between the two drivers, pooled by
+# scripts/binder_alternate.py.
 #
 # Logs: $SPR_CACHE/logs/qemu-*.log. The last line is
 # "qemu: N passed, N failed"; it exits non-zero when anything failed.
@@ -153,26 +155,36 @@ boot_and_check binder-512M 512 6 spr.keep=binder_linux,shrinkable_page_range \
 	"spr.run=binder_selftest_trigger:-s:65536,binderfs_test,$traffic:-m:-d:$dev,$bench:-m:-d:$dev,$memory:-d:$dev"
 initrd=$SPR_BUILD/initramfs-binder-stock.cpio.gz
 spr_binder_both_initramfs "$initrd" "${binder_programs[@]}"
-boot_and_check binder-stock-512M 512 6 "spr.keep=$SPR_BINDER_BOTH_KEEP" \
-	"spr.run=$traffic,$bench,$memory,$traffic:-m:$side,$bench:$side,$memory:$side"
+boot_and_check binder-stock-512M 512 7 "spr.keep=$SPR_BINDER_BOTH_KEEP" \
+	"spr.run=$traffic,$bench,$memory,$traffic:-m:$side,$bench:$side,$memory:$side,$bench:-d:/dev/binder:$SPR_BINDER_SIDE_ALT"
 both=$LOGS/qemu-binder-stock-512M
 rm -f "$both"-{patched,stock}-*.log
 spr_binder_split_log "$both.log" "$both"
 stock_runs=$both-stock-1.log,$both-stock-2.log,$both-stock-3.log
 side_runs=$both-patched-1.log,$both-patched-2.log,$both-patched-3.log
-# compare_binder LABEL PATCHED_LOGS: PATCHED_LOGS against the stock runs.
-compare_binder() {
-	local out=$LOGS/$1.txt p f
-	python3 "$SPR_REPO/scripts/binder_compare.py" --label "$1" \
-		--json "$LOGS/$1.json" "$2" "$stock_runs" >"$out" 2>&1
+# count_report OUT CMD...: run a report script into OUT, show what it
+# printed but its passes, and count its last line, "passed failed".
+count_report() {
+	local out=$1 p f
+	shift
+	"$@" >"$out" 2>&1
 	grep -v '^PASS' "$out" | sed '$d'
 	read -r p f < <(tail -n 1 "$out")
 	[[ "${p:-}" =~ ^[0-9]+$ && "${f:-}" =~ ^[0-9]+$ ]] || p=0 f=1
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
+# compare_binder LABEL PATCHED_LOGS: PATCHED_LOGS against the stock runs.
+compare_binder() {
+	count_report "$LOGS/$1.txt" python3 "$SPR_REPO/scripts/binder_compare.py" \
+		--label "$1" --json "$LOGS/$1.json" "$2" "$stock_runs"
+}
 compare_binder binder-compare "$LOGS/qemu-binder-512M.log"
 compare_binder binder-compare-side "$side_runs"
+count_report "$LOGS/binder-alternate.txt" \
+	python3 "$SPR_REPO/scripts/binder_alternate.py" \
+	--patched "$SPR_BINDER_SIDE_DEV" --json "$LOGS/binder-alternate.json" \
+	"$both.log"
 
 echo "qemu: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
