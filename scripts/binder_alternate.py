@@ -32,14 +32,10 @@ The last line is "passed failed".
 import argparse
 import json
 import math
-import re
 import statistics
 import sys
 
-RUN = re.compile(r"SPR-RUN (\S+)\s*(.*)")
-CHECK = re.compile(r"SPR-CHECK (PASS|FAIL) (\S+)")
-METRIC = re.compile(r"SPR-METRIC (\S+) (-?\d+)")
-SIZES = (64, 4096, 262144)
+from binder_compare import CHECK, METRIC, RUN, SIZES
 
 
 def option(words, flag):
