@@ -84,7 +84,6 @@ prepare_x86_tree() {
 	touch "$out/.spr-prepared"
 }
 
-# Build the module out of tree against $2, with the make options after it.
 # check_report_script NAME: scripts/NAME.py's figures on logs whose
 # answers are known (tests/NAME_test.py).
 check_report_script() {
@@ -93,6 +92,7 @@ check_report_script() {
 	static_result "$1.py on made-up logs" "$log" $?
 }
 
+# Build the module out of tree against $2, with the make options after it.
 check_build() {
 	local name=$1 tree=$2 log=$LOGS/build-$1.log mod=$SPR_BUILD/extmod-$1
 	shift 2
