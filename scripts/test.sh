@@ -5,6 +5,7 @@
 #   - checkpatch --strict on every C source and header, and on binder/,
 #   - tests/binder_compare_test.py and tests/binder_alternate_test.py: the
 #     side-by-side reports' pairing and pooling of rounds, on made-up logs,
+#     and tests/kunit_results_test.py: which kernel reports fail a KUnit run,
 #   - W=1 builds with sparse (C=2) against x86_64 with gcc, and W=1 with
 #     clang (LLVM=1), both out of tree with "make KDIR=...", and a W=1
 #     build in the kernel tree of binder, ported onto the module by
@@ -206,6 +207,7 @@ check_checkpatch
 check_checkpatch_series
 check_report_script binder_compare
 check_report_script binder_alternate
+check_report_script kunit_results
 check_build gcc "$SPR_BUILD/x86-gcc" C=2
 check_build clang "$SPR_BUILD/x86-clang" LLVM=1
 check_in_tree_build
