@@ -2511,24 +2511,15 @@ static void bt_after_phase(void)
 	bt_check_end(BT_C_AFTER_SIZES);
 }
 
-static int bt_cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
- * -A, size @i: -A's device's rate, then each round's ratio (a line a
- * round, in the order run), and their median (the upper one of an even
- * count).
+ * -A, size @i: -A's device's rate, then each round's ratio, a line a
+ * round in the order run, for scripts/binder_alternate.py to pool.
  */
 static void bt_alt_metrics(unsigned int i)
 {
 	unsigned int r, rounds = bt_sh->alt_rounds[i];
 	size_t size = bt_bench_sizes[i];
 	__u64 n = bt_sh->alt_n[i], us = bt_sh->alt_us[i];
-	__u32 sorted[BT_ALT_MAX_ROUNDS];
 	char name[64];
 
 	if (!rounds)
@@ -2540,10 +2531,6 @@ static void bt_alt_metrics(unsigned int i)
 	snprintf(name, sizeof(name), "binder_alt_round_ppm_%zu", size);
 	for (r = 0; r < rounds; r++)
 		bt_metric(name, bt_sh->alt_ppm[i][r]);
-	memcpy(sorted, bt_sh->alt_ppm[i], rounds * sizeof(sorted[0]));
-	qsort(sorted, rounds, sizeof(sorted[0]), bt_cmp_u32);
-	snprintf(name, sizeof(name), "binder_alt_median_ppm_%zu", size);
-	bt_metric(name, rounds ? (long long)sorted[rounds / 2] : -1);
 }
 
 static void bt_bench_phase(void)
